@@ -1,0 +1,60 @@
+/* melodist-cli — every capability of Melodist, headless.
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mel-cli.h"
+
+/* Command groups; each lives in its own cli-<group>.c.  Keep sorted. */
+typedef struct
+{
+  const char *name;
+  MelCliCommand run;
+  const char *summary;
+} CommandEntry;
+
+static const CommandEntry commands[] = {
+  /* COMMANDS: one line per group, added by the file that implements it. */
+  { NULL, NULL, NULL },
+};
+
+static void
+print_usage (FILE *out)
+{
+  fprintf (out, _("Usage: melodist-cli COMMAND [OPTIONS…]\n\nCommands:\n"));
+  for (const CommandEntry *c = commands; c->name != NULL; c++)
+    fprintf (out, "  %-10s %s\n", c->name, _(c->summary));
+  fprintf (out, _("\nRun 'melodist-cli COMMAND --help' for the options of a command.\n"));
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
+    {
+      print_usage (argc < 2 ? stderr : stdout);
+      return argc < 2 ? 2 : 0;
+    }
+  if (strcmp (argv[1], "--version") == 0)
+    {
+      printf ("melodist-cli %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+  for (const CommandEntry *c = commands; c->name != NULL; c++)
+    if (strcmp (argv[1], c->name) == 0)
+      return c->run (argc - 1, argv + 1);
+
+  fprintf (stderr, _("melodist-cli: unknown command '%s'\n\n"), argv[1]);
+  print_usage (stderr);
+  return 2;
+}
