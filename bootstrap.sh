@@ -67,7 +67,7 @@ run_tests () {
 }
 
 run_asan_tests () {
-  configure build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+  configure build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized ${MELODIST_MESON_OPTIONS:-}
   ninja -C build-asan
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
