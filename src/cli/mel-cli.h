@@ -11,6 +11,14 @@ G_BEGIN_DECLS
  * "train", …) and returns the process exit status. */
 typedef int (*MelCliCommand) (int argc, char **argv);
 
+int mel_cli_engrave (int argc, char **argv);
+int mel_cli_corpus (int argc, char **argv);  /* cli-corpus.c */
+int mel_cli_train (int argc, char **argv);    /* cli-train.c */
+int mel_cli_generate (int argc, char **argv); /* cli-train.c */
+int mel_cli_eval (int argc, char **argv);     /* cli-train.c */
+int mel_cli_render (int argc, char **argv);   /* cli-render.c */
+int mel_cli_export (int argc, char **argv);   /* cli-render.c */
+
 /* ---- helpers (cli-common.c) ---- */
 
 /* TRUE when stderr is a terminal, so progress lines may use \r. */

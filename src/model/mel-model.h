@@ -62,6 +62,8 @@ typedef struct
   guint32 segment_steps; /* VAE segment length; default 32 */
   guint32 ngram_order;   /* n-gram; default 8 */
   float dropout;         /* default 0.0 */
+  float free_bits;       /* VAE: KL nats per latent dimension not penalised
+                          * (batch mean, Kingma et al. 2016); default 0.125 */
 } MelModelConfig;
 
 /* Fills @config with the defaults for @kind. */
@@ -75,7 +77,10 @@ MelModel *mel_model_new (const MelModelConfig *config, guint64 seed, GError **er
 void mel_model_free (MelModel *model);
 
 const MelModelConfig *mel_model_get_config (const MelModel *model);
-/* Worker threads the model may use for one forward/backward (>= 1). */
+/* Worker threads the model may use for one forward/backward (>= 1).  The
+ * batch is split across them (each runs single-threaded OpenBLAS on its
+ * slice; see mel-blas.h); results do not depend on the count beyond float
+ * summation order.  Discards the activations of the last forward. */
 void mel_model_set_n_threads (MelModel *model, guint n_threads);
 /* Dropout and other training-only behaviour on or off. */
 void mel_model_set_training (MelModel *model, gboolean training);
@@ -88,9 +93,12 @@ float *mel_model_get_params (MelModel *model);
 float *mel_model_get_grads (MelModel *model);
 void mel_model_zero_grad (MelModel *model);
 
-/* Forward pass over @inputs [batch × steps]; returns logits
- * [batch × steps × vocab], owned by the model and valid until the next
- * forward.  Keeps what backward needs. */
+/* Forward pass over @inputs [batch × steps] (ids in 0…vocab_size-1);
+ * returns logits [batch × steps × vocab], owned by the model and valid
+ * until the next forward.  Keeps what backward needs.  Any batch and
+ * number of steps may be used; buffers grow to the largest seen and are
+ * reused.  With dropout > 0 in training mode, every forward draws fresh
+ * masks from the model's RNG (mel_model_set_rng_seed resets the stream). */
 const float *mel_model_forward (MelModel *model, const gint32 *inputs, guint batch, guint steps);
 
 /* Backpropagates @dlogits (same shape as the logits of the last forward)
@@ -108,10 +116,15 @@ typedef struct _MelModelState MelModelState;
 
 /* A fresh inference state for one sequence (hidden states, K/V cache…).
  * For the VAE, @latent (latent_size floats) sets z; NULL samples nothing
- * and uses z = 0. */
+ * and uses z = 0.  The state borrows @model (free it first) and may cache
+ * values derived from the parameters (the GRU's embedding × W_ih table):
+ * make a new state after changing the parameters.  Dropout is never
+ * applied.  Returns a new state (free with mel_model_state_free). */
 MelModelState *mel_model_state_new (MelModel *model, const float *latent);
 void mel_model_state_free (MelModelState *state);
-/* Feeds one symbol and writes the logits for the next one (vocab floats). */
+/* Feeds one symbol (0 ≤ input < vocab_size) and writes the logits for the
+ * next one (vocab floats).  Matches mel_model_forward of the same sequence
+ * (in evaluation mode) to float rounding. */
 void mel_model_state_step (MelModelState *state, gint32 input, float *logits);
 
 /* ---- VAE only (MEL_MODEL_ERROR_UNSUPPORTED otherwise) ----------------- */
@@ -120,6 +133,16 @@ void mel_model_state_step (MelModelState *state, gint32 input, float *logits);
  * each); @mu and @logvar receive n × latent_size floats. */
 gboolean mel_model_encode (MelModel *model, const gint32 *segments, guint n, float *mu,
                            float *logvar, GError **error);
+
+/* ---- LSTM + attention only (MEL_MODEL_ERROR_UNSUPPORTED otherwise) ---- */
+
+/* The causal attention weights of the sequence @ids (@steps ≥ 1 ids, run
+ * in evaluation mode from an empty state): @weights receives
+ * n_heads × steps × steps floats, [head][t][s] = how much position t
+ * attends to position s (0 for s > t; each row sums to 1).  Does not
+ * disturb the activations of the last forward. */
+gboolean mel_model_get_attention (MelModel *model, const gint32 *ids, guint steps, float *weights,
+                                  GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MelModel, mel_model_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MelModelState, mel_model_state_free)
