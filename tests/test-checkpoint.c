@@ -277,9 +277,9 @@ test_corrupt_fields (void)
   g_autoptr(GBytes) bytes = make_bytes ();
   gsize len;
   g_autofree guint8 *data = g_memdup2 (g_bytes_get_data (bytes, &len), g_bytes_get_size (bytes));
-  /* Offsets: header 20, flags 4, kind 4, config count 4 + 10 fields of 4. */
+  /* Offsets: header 20, flags 4, kind 4, config count 4 + 11 fields of 4. */
   const gsize kind_in_config = 20 + 8 + 4;
-  const gsize vocab_count = 20 + 8 + 4 + 40;
+  const gsize vocab_count = 20 + 8 + 4 + 44;
   guint32 value;
 
   value = GUINT32_TO_LE (99);

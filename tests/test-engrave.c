@@ -845,6 +845,54 @@ test_esac_corpus (void)
                   (g_get_monotonic_time () - t0) / 1000.0);
 }
 
+/* ---- the fixture melodies ------------------------------------------------ */
+
+static MelSong *
+read_fixture (const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  const char *root = g_getenv ("MELODIST_SOURCE_DIR");
+  g_autofree char *path = g_build_filename (root != NULL ? root : ".", "tests", "fixtures", name, NULL);
+  MelSong *song = mel_kern_read_file (path, &error);
+  g_assert_no_error (error);
+  return song;
+}
+
+static void
+test_fixtures (void)
+{
+  g_autoptr (MelSong) features = read_fixture ("engrave-features.krn");
+  g_autoptr (MelSong) low = read_fixture ("engrave-low.krn");
+  g_autoptr (MelEngraveLayout) fl = layout_of (features, 700);
+  g_autoptr (MelEngraveLayout) ll = layout_of (low, 700);
+  guint n_items, ties = 0, beams = 0, brackets = 0, rests = 0, flags = 0;
+  const MelEngraveItem *items = mel_engrave_layout_get_items (fl, &n_items);
+
+  g_assert_cmpint (mel_engrave_layout_get_clef (fl), ==, MEL_ENGRAVE_CLEF_TREBLE);
+  g_assert_cmpint (mel_engrave_layout_get_clef (ll), ==, MEL_ENGRAVE_CLEF_TREBLE_8VB);
+  for (guint i = 0; i < n_items; i++)
+    {
+      ties += items[i].kind == MEL_ENGRAVE_ITEM_TIE;
+      beams += items[i].kind == MEL_ENGRAVE_ITEM_BEAM;
+      brackets += items[i].kind == MEL_ENGRAVE_ITEM_TEXT && items[i].text_style == MEL_ENGRAVE_TEXT_TUPLET;
+      rests += items[i].kind == MEL_ENGRAVE_ITEM_GLYPH && items[i].glyph == MEL_ENGRAVE_GLYPH_REST_WHOLE;
+      flags += items[i].kind == MEL_ENGRAVE_ITEM_GLYPH && items[i].glyph >= MEL_ENGRAVE_GLYPH_FLAG_8TH
+               && items[i].glyph <= MEL_ENGRAVE_GLYPH_FLAG_64TH;
+    }
+  g_assert_cmpuint (ties, >=, 1);
+  g_assert_cmpuint (beams, >=, 8);
+  g_assert_cmpuint (brackets, ==, 2); /* triplet eighths and triplet halves */
+  g_assert_cmpuint (rests, ==, 1);    /* the 6/8 bar of rest */
+  g_assert_cmpuint (flags, >=, 1);
+
+  /* Key signature: B-flat major, so the b-flat of bar 1 shows no sign;
+   * the e natural of bar 2 does. */
+  guint n;
+  const MelEngraveNote *notes = mel_engrave_layout_get_notes (fl, &n);
+  g_assert_cmpint (notes[2].accidental, ==, MEL_ENGRAVE_ACCIDENTAL_NONE);
+  g_assert_cmpint (notes[8].accidental, ==, MEL_ENGRAVE_ACCIDENTAL_NATURAL);
+}
+
 /* ---- speed ----------------------------------------------------------------------- */
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -939,6 +987,7 @@ main (int argc, char **argv)
   g_test_add_func ("/mel/engrave/errors", test_errors);
   g_test_add_func ("/mel/engrave/value-colors", test_value_colors);
   g_test_add_func ("/mel/engrave/render-embedded-corpus", test_render_embedded_corpus);
+  g_test_add_func ("/mel/engrave/fixtures", test_fixtures);
   g_test_add_func ("/mel/engrave/pdf-pages", test_pdf_pages);
   g_test_add_func ("/mel/engrave/esac-corpus", test_esac_corpus);
   g_test_add_func ("/mel/engrave/speed", test_speed);

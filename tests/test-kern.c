@@ -445,6 +445,7 @@ test_corpus_defects (void)
   /* a rational recip for a length no single note has */
   parse_fails (HEADER "16%5c\n" FOOTER, MEL_KERN_ERROR_BAD_DURATION, 5, "no single note value");
   parse_fails (HEADER "6...c\n" FOOTER, MEL_KERN_ERROR_BAD_DURATION, 5, "no single note value");
+  parse_fails (HEADER "1%5c\n" FOOTER, MEL_KERN_ERROR_BAD_DURATION, 5, "no single note value");
 }
 
 /* ---- error paths ------------------------------------------------------------ */

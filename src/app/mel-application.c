@@ -120,14 +120,16 @@ about_action (GSimpleAction *action, GVariant *parameter, gpointer user_data)
                                           "engrave."));
   adw_about_window_set_website (about, "https://github.com/melodist/melodist");
   adw_about_window_set_translator_credits (about, _("translator-credits"));
-  /* The ESAC licence requires this credit wherever its data is used. */
-  adw_about_window_add_legal_section (about, _("Essen Folk Song Collection (ESAC)"),
+  /* The ESAC licence requires this credit wherever its data is used.
+   * (libadwaita 1.2 leaks the copyright string of a legal section, so the
+   * whole credit goes into the licence text.) */
+  adw_about_window_add_legal_section (about, _("Essen Folk Song Collection (ESAC)"), NULL,
+                                      GTK_LICENSE_CUSTOM,
                                       _("Helmut Schaffrath, ed. David Huron. The Essen Folksong "
                                         "Collection in the Humdrum Kern Format. Menlo Park, CA: "
                                         "Center for Computer Assisted Research in the "
-                                        "Humanities (CCARH), 1995."),
-                                      GTK_LICENSE_CUSTOM,
-                                      _("Used for research and education as its licence "
+                                        "Humanities (CCARH), 1995.\n\n"
+                                        "Used for research and education as its licence "
                                         "allows. The collection itself is not distributed with "
                                         "Melodist; the built-in songs are the project's own "
                                         "encodings of traditional melodies."));

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <math.h>
 
 #include <glib/gi18n.h>
@@ -46,7 +47,7 @@ describe_figures (MelRun *run)
   g_autoptr(GString) text = g_string_new (NULL);
   double best = mel_run_get_best_valid_loss (run);
 
-  g_string_append_printf (text, _("Epoch %u of %u · step %" G_GUINT64_FORMAT),
+  g_string_append_printf (text, _("Epoch %u of %u · step %" PRIu64),
                           mel_run_get_epoch (run), mel_run_get_n_epochs (run),
                           mel_run_get_step (run));
   if (mel_run_is_active (run) && isfinite (mel_run_get_tokens_per_second (run)))

@@ -131,7 +131,7 @@ log_startup (MelWindow *self, const char *what)
 {
   GtkApplication *application = gtk_window_get_application (GTK_WINDOW (self));
 
-  /* G_MESSAGES_DEBUG=Melodist shows these; bench/app-startup.sh reads them. */
+  /* G_MESSAGES_DEBUG=Melodist shows these; tests/app/app-startup.sh reads them. */
   struct rusage usage;
   double cpu_ms = -1;
 

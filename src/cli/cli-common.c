@@ -5,6 +5,7 @@
 
 #include "mel-cli.h"
 
+#include <glib/gi18n.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -51,7 +52,7 @@ int
 mel_cli_fail (const GError *error)
 {
   mel_cli_progress_done ();
-  fprintf (stderr, "melodist-cli: %s\n", error != NULL ? error->message : "unknown error");
+  fprintf (stderr, "melodist-cli: %s\n", error != NULL ? error->message : _("unknown error"));
   return 1;
 }
 

@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <inttypes.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -555,7 +556,7 @@ print_stats_text (const MelCorpus *corpus, const MelDataset *dataset, const Corp
             (const char *) g_ptr_array_index (dataset->vocabulary, dataset->vocabulary->len - 1));
   printf ("  %-22s %u\n", _("symbols"), dataset->ids->len);
 
-  printf (_("\nSplit (seed %" G_GUINT64_FORMAT ", by melody group; windows of %u, stride 1):\n"), o->split_seed,
+  printf (_("\nSplit (seed %" PRIu64 ", by melody group; windows of %u, stride 1):\n"), o->split_seed,
           window);
   for (int s = 0; s < MEL_N_SPLITS; s++)
     {

@@ -13,6 +13,7 @@
 
 #include <glib/gi18n.h>
 #include <glib-unix.h>
+#include <inttypes.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <signal.h>
@@ -23,10 +24,13 @@
 #include "mel-cli.h"
 #include "mel-corpus.h"
 #include "mel-dataset.h"
+#include "mel-evaluate.h"
+#include "mel-distributed.h"
 #include "mel-kern.h"
 #include "mel-metrics.h"
 #include "mel-sampler.h"
 #include "mel-trainer.h"
+#include "mel-vae.h"
 
 #define EMBEDDED "embedded"
 #define HOLDS_NOTE N_("Holds (\"_\") are most symbols and easy to predict; the onset accuracy and " \
@@ -127,10 +131,15 @@ data_spec_from_json (DataSpec *spec, const char *json, GError **error)
   return mel_preprocess_options_validate (o, error);
 }
 
+/* Set on the ranks of a data-parallel run other than 0: only rank 0 talks. */
+static gboolean progress_quiet;
+
 static void
 corpus_progress (guint done, guint total, gpointer user_data)
 {
-  g_autofree char *detail = g_strdup_printf ("%u/%u files", done, total);
+  if (progress_quiet)
+    return;
+  g_autofree char *detail = g_strdup_printf (_("%u/%u files"), done, total);
 
   mel_cli_progress (_("loading"), total > 0 ? (double) done / total : 0.0, detail);
 }
@@ -138,6 +147,8 @@ corpus_progress (guint done, guint total, gpointer user_data)
 static void
 build_progress (double fraction, gpointer user_data)
 {
+  if (progress_quiet)
+    return;
   mel_cli_progress (_("encoding"), fraction, NULL);
 }
 
@@ -268,7 +279,7 @@ print_metrics (const MelMetrics *m, const char *split, const char *checkpoint, g
       fputs (out->str, stdout);
       return;
     }
-  printf (_("%s split: %" G_GUINT64_FORMAT " symbols, %" G_GUINT64_FORMAT " notes\n"), split, m->n_symbols,
+  printf (_("%s split: %" PRIu64 " symbols, %" PRIu64 " notes\n"), split, m->n_symbols,
           m->n_onsets);
   printf ("  %-28s %8.4f\n", _("bits per symbol"), mel_metrics_get_bits_per_symbol (m));
   printf ("  %-28s %8.4f\n", _("cross-entropy (nats/symbol)"), mel_metrics_get_cross_entropy (m));
@@ -276,6 +287,29 @@ print_metrics (const MelMetrics *m, const char *split, const char *checkpoint, g
   printf ("  %-28s %7.2f %%\n", _("accuracy, note onsets"), 100 * mel_metrics_get_onset_accuracy (m));
   printf ("  %-28s %8.4f\n", _("pitch bits per note"), mel_metrics_get_pitch_bits (m));
   printf ("  %s\n", _(HOLDS_NOTE));
+}
+
+/* The VAE's own figures (cli-vae.c's model, mel-vae.h): KL and
+ * reconstruction from μ, teacher-forced and free-running. */
+static gboolean
+print_vae_metrics (MelModel *model, const MelCheckpoint *ckpt, const MelDataset *dataset, MelSplit split,
+                   GError **error)
+{
+  const MelModelConfig *config = mel_model_get_config (model);
+  g_autoptr(GArray) segments = split_ids (dataset, split, ckpt->vocab, config, error);
+  MelVaeMetrics vm;
+
+  if (segments == NULL
+      || !mel_vae_evaluate (model, (const gint32 *) segments->data, segments->len / config->segment_steps, &vm,
+                            NULL, error))
+    return FALSE;
+  printf (_("VAE, %" PRIu64 " segments of %u sixteenths, decoded from the posterior mean:\n"),
+          vm.n_segments, config->segment_steps);
+  printf ("  %-28s %8.4f\n", _("reconstruction bits/symbol"), vm.recon_bits);
+  printf ("  %-28s %8.4f\n", _("KL to the prior (nats)"), vm.kl_nats);
+  printf ("  %-28s %7.2f %%\n", _("accuracy, teacher forced"), 100 * vm.accuracy_teacher);
+  printf ("  %-28s %7.2f %%\n", _("accuracy, free running"), 100 * vm.accuracy_free);
+  return TRUE;
 }
 
 static gboolean
@@ -319,14 +353,14 @@ train_progress (const MelTrainProgress *p, gpointer user_data)
 
       mel_cli_progress_done ();
       fprintf (stderr,
-               _("epoch %u: step %" G_GUINT64_FORMAT ", train %.4f, valid %.4f nats/symbol "
+               _("epoch %u: step %" PRIu64 ", train %.4f, valid %.4f nats/symbol "
                  "(%.3f bits, onset accuracy %.1f %%, %.3f pitch bits/note), lr %.2g, %.0fs\n"),
                r->epoch, r->step, r->train_loss, r->valid_loss, r->valid_bits, 100 * r->valid_onset_accuracy,
                r->valid_pitch_bits, r->learning_rate, r->seconds);
       return;
     }
   valid = isfinite (p->valid_loss) ? g_strdup_printf ("%.4f", p->valid_loss) : g_strdup ("–");
-  detail = g_strdup_printf (_("step %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "  loss %.4f  valid %s  "
+  detail = g_strdup_printf (_("step %" PRIu64 "/%" PRIu64 "  loss %.4f  valid %s  "
                               "%.0f tokens/s  ETA %s"),
                             p->step, p->total_steps, p->train_loss, valid, p->tokens_per_second, eta);
   mel_cli_progress (label, p->total_steps > 0 ? (double) p->step / p->total_steps : 0.0, detail);
@@ -417,6 +451,11 @@ typedef struct
   int epochs, batch, hidden, layers, embed, window, stride, threads, patience, warmup;
   gint64 max_steps, seed, split_seed;
   double lr, dropout, weight_decay, clip;
+  int heads, latent, segment_steps;  /* lstm-attn, vae */
+  double free_bits, kl_weight;       /* vae */
+  gboolean distributed;              /* under mpirun */
+  int check_every, mpi_timeout;
+  int ngram_order;                   /* ngram */
 } TrainOptions;
 
 static void
@@ -458,7 +497,14 @@ apply_train_options (const TrainOptions *o, MelModelConfig *mc, MelTrainConfig *
       tc->stride = MAX (tc->window / 2, 1);
     }
   SET_POSITIVE (o->stride, tc->stride, "--stride");
+  SET_POSITIVE (o->heads, mc->n_heads, "--heads");
+  SET_POSITIVE (o->latent, mc->latent_size, "--latent");
+  SET_POSITIVE (o->segment_steps, mc->segment_steps, "--segment-steps");
 #undef SET_POSITIVE
+  if (o->free_bits >= 0)
+    mc->free_bits = (float) o->free_bits;
+  if (o->kl_weight >= 0)
+    tc->kl_weight = (float) o->kl_weight;
   if (o->dropout >= 0)
     mc->dropout = (float) o->dropout;
   if (o->patience >= 0)
@@ -492,6 +538,69 @@ apply_train_options (const TrainOptions *o, MelModelConfig *mc, MelTrainConfig *
   return TRUE;
 }
 
+/* Kinds that learn by counting (the n-gram baseline): one pass over the
+ * training stream instead of epochs, scored once on the validation split,
+ * saved as both the last and the best checkpoint. */
+static int
+fit_counted_model (const MelModelConfig *mc, const MelTrainConfig *tc, const MelVocab *vocab,
+                   const MelDataset *dataset, GArray *train, GArray *valid, const char *description,
+                   const char *output, const char *best_path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MelModel) model = mel_model_new (mc, tc->seed, &error);
+  g_autoptr(MelCheckpoint) ckpt = NULL;
+  gint64 started = g_get_monotonic_time ();
+  MelEpochRecord record = { 0 };
+  MelEvaluation eval;
+
+  if (model == NULL)
+    return mel_cli_fail (error);
+  if (!mel_model_fit (model, (const gint32 *) train->data, train->len, NULL, &error))
+    return mel_cli_fail (error);
+  record.epoch = 1;
+  record.train_loss = record.valid_loss = record.valid_bits = NAN;
+  record.valid_accuracy = record.valid_onset_accuracy = record.valid_pitch_bits = NAN;
+  if (valid->len > 1)
+    {
+      if (!mel_evaluate (model, vocab, (const gint32 *) valid->data, valid->len,
+                         mel_evaluation_window (model, tc->window), 32, NULL, &eval, &error))
+        return mel_cli_fail (error);
+      record.valid_loss = mel_metrics_get_cross_entropy (&eval.metrics);
+      record.valid_bits = eval.bits_per_symbol;
+      record.valid_accuracy = eval.accuracy;
+      record.valid_onset_accuracy = eval.onset_accuracy;
+      record.valid_pitch_bits = eval.pitch_bits;
+    }
+  record.seconds = (g_get_monotonic_time () - started) / 1e6;
+  ckpt = mel_checkpoint_new_from_model (model, vocab, NULL);
+  ckpt->train = *tc;
+  ckpt->split_seed = dataset->options.split_seed;
+  g_free (ckpt->preprocessing);
+  ckpt->preprocessing = g_strdup (description);
+  ckpt->state.epoch = 1;
+  ckpt->state.best_epoch = 1;
+  ckpt->state.best_valid_loss = record.valid_loss;
+  ckpt->state.seconds = record.seconds;
+  ckpt->state.finished = TRUE;
+  g_array_append_val (ckpt->history, record);
+  if (!mel_checkpoint_save (ckpt, output, &error) || !mel_checkpoint_save (ckpt, best_path, &error))
+    return mel_cli_fail (error);
+  printf (_("Counted an order-%u n-gram over %u training symbols in %.2fs; wrote %s and %s\n"), mc->ngram_order,
+          train->len, record.seconds, output, best_path);
+  if (valid->len > 1)
+    print_metrics (&eval.metrics, "valid", output, FALSE);
+  if (mel_dataset_get_n_songs (dataset, MEL_SPLIT_TEST) > 0)
+    {
+      MelMetrics metrics;
+
+      if (!evaluate_split (model, vocab, dataset, MEL_SPLIT_TEST, mel_evaluation_window (model, tc->window), 32,
+                           &metrics, &error))
+        return mel_cli_fail (error);
+      print_metrics (&metrics, "test", output, FALSE);
+    }
+  return 0;
+}
+
 static int
 report_test (MelTrainer *trainer, const char *best_path, const MelVocab *vocab, const MelDataset *dataset)
 {
@@ -521,8 +630,12 @@ report_test (MelTrainer *trainer, const char *best_path, const MelVocab *vocab, 
   return 0;
 }
 
-int
-mel_cli_train (int argc, char **argv)
+/* The MPI group of a --distributed run (created and freed by
+ * mel_cli_train, once per process). */
+static MelDistributed *train_dist;
+
+static int
+train_run (int argc, char **argv)
 {
   g_auto(TrainOptions) o = { 0 };
   g_auto(DataSpec) spec = { 0 };
@@ -544,8 +657,13 @@ mel_cli_train (int argc, char **argv)
   o.patience = o.warmup = -1;
   o.max_steps = o.seed = o.split_seed = -1;
   o.lr = o.dropout = o.weight_decay = o.clip = -1;
+  o.heads = o.latent = o.segment_steps = -1;
+  o.ngram_order = -1;
+  o.free_bits = o.kl_weight = -1;
+  o.check_every = 100;
+  o.mpi_timeout = 300;
   GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_STRING, &o.model, N_("Model kind: gru (default), lstm-attn, vae"), N_("KIND") },
+    { "model", 'm', 0, G_OPTION_ARG_STRING, &o.model, N_("Model kind: gru (default), lstm-attn, vae, ngram"), N_("KIND") },
     { "corpus", 'c', 0, G_OPTION_ARG_FILENAME, &o.corpus,
       N_("Folder of kern files, one kern file, or an encoded dataset file (default: the embedded corpus)"),
       N_("DIR|FILE") },
@@ -578,6 +696,25 @@ mel_cli_train (int argc, char **argv)
     { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &o.weight_decay, N_("Weight decay (default 0; adamw 0.01)"),
       N_("X") },
     { "clip", 0, 0, G_OPTION_ARG_DOUBLE, &o.clip, N_("Gradient-norm limit, 0 = none (default 1)"), N_("X") },
+    { "heads", 0, 0, G_OPTION_ARG_INT, &o.heads, N_("lstm-attn: attention heads (default 4)"), N_("N") },
+    { "latent", 0, 0, G_OPTION_ARG_INT, &o.latent, N_("vae: latent size (default 32)"), N_("N") },
+    { "segment-steps", 0, 0, G_OPTION_ARG_INT, &o.segment_steps,
+      N_("vae: sixteenths per segment, from a bar line (default 32 = two bars of 4/4)"), N_("N") },
+    { "free-bits", 0, 0, G_OPTION_ARG_DOUBLE, &o.free_bits,
+      N_("vae: KL nats per latent dimension left unpenalised (default 0.125)"), N_("X") },
+    { "kl-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.kl_weight, N_("vae: weight β of the KL term (default 1)"),
+      N_("X") },
+    { "order", 0, 0, G_OPTION_ARG_INT, &o.ngram_order,
+      N_("ngram: symbols per n-gram, context + predicted (default 8)"), N_("N") },
+    { "distributed", 0, 0, G_OPTION_ARG_NONE, &o.distributed,
+      N_("Data-parallel training over MPI: run as mpirun -np N melodist-cli train --distributed …; "
+         "--batch is then per process"), NULL },
+    { "check-every", 0, 0, G_OPTION_ARG_INT, &o.check_every,
+      N_("--distributed: compare the processes' parameters every N steps, 0 = at the start only "
+         "(default 100)"), N_("N") },
+    { "mpi-timeout", 0, 0, G_OPTION_ARG_INT, &o.mpi_timeout,
+      N_("--distributed: abort the job when one exchange takes longer than this (default 300)"),
+      N_("SECONDS") },
     { NULL },
   };
   g_autoptr(GOptionContext) context = g_option_context_new (_("— train a melody model"));
@@ -596,6 +733,15 @@ mel_cli_train (int argc, char **argv)
   if (o.output == NULL)
     o.output = g_strdup (o.resume);
   best_path = mel_checkpoint_best_path (o.output);
+  if (o.distributed)
+    {
+      if (o.mpi_timeout < 1 || o.check_every < 0)
+        return mel_cli_failf (_("--mpi-timeout must be at least 1 and --check-every not negative"));
+      train_dist = mel_distributed_new_mpi ((guint) o.mpi_timeout, &error);
+      if (train_dist == NULL)
+        return mel_cli_fail (error);
+      progress_quiet = !mel_distributed_is_root (train_dist);
+    }
 
   if (o.resume != NULL)
     {
@@ -632,12 +778,17 @@ mel_cli_train (int argc, char **argv)
       mel_train_config_init (&tc);
       if (!apply_train_options (&o, &mc, &tc, &error))
         return mel_cli_fail (error);
+      /* --batch is per process; checkpoints keep the global batch, so a
+       * run resumes with any number of processes. */
+      if (train_dist != NULL)
+        tc.batch_size *= (guint32) mel_distributed_get_size (train_dist);
       description = data_spec_to_json (&spec, dataset);
     }
 
-  fprintf (stderr, _("data: %u training, %u validation, %u test songs; %u symbols\n"),
-           mel_dataset_get_n_songs (dataset, MEL_SPLIT_TRAIN), mel_dataset_get_n_songs (dataset, MEL_SPLIT_VALID),
-           mel_dataset_get_n_songs (dataset, MEL_SPLIT_TEST), vocab->size);
+  if (!progress_quiet)
+    fprintf (stderr, _("data: %u training, %u validation, %u test songs; %u symbols\n"),
+             mel_dataset_get_n_songs (dataset, MEL_SPLIT_TRAIN), mel_dataset_get_n_songs (dataset, MEL_SPLIT_VALID),
+             mel_dataset_get_n_songs (dataset, MEL_SPLIT_TEST), vocab->size);
   train = split_ids (dataset, MEL_SPLIT_TRAIN, vocab, &mc, &error);
   if (train == NULL)
     return mel_cli_fail (error);
@@ -645,6 +796,12 @@ mel_cli_train (int argc, char **argv)
   if (valid == NULL)
     return mel_cli_fail (error);
 
+  if (resume == NULL && mc.kind == MEL_MODEL_NGRAM)
+    {
+      if (o.ngram_order >= 0)
+        mc.ngram_order = (guint32) o.ngram_order;
+      return fit_counted_model (&mc, &tc, vocab, dataset, train, valid, description, o.output, best_path);
+    }
   if (resume != NULL)
     {
       trainer = mel_trainer_new_resume (resume, (const gint32 *) train->data, train->len,
@@ -661,28 +818,69 @@ mel_cli_train (int argc, char **argv)
     return mel_cli_fail (error);
   mel_trainer_set_checkpoint_paths (trainer, o.output, best_path);
   mel_trainer_set_data_info (trainer, dataset->options.split_seed, description);
+  if (train_dist != NULL)
+    {
+      mel_trainer_set_distributed (trainer, train_dist, (guint) o.check_every);
+      if (!progress_quiet)
+        fprintf (stderr, _("distributed: %d processes, global batch %u windows (%u per process)\n"),
+                 mel_distributed_get_size (train_dist), mel_trainer_get_config (trainer)->batch_size,
+                 (mel_trainer_get_config (trainer)->batch_size + mel_distributed_get_size (train_dist) - 1)
+                   / mel_distributed_get_size (train_dist));
+    }
 
-  fprintf (stderr, _("model: %s, %" G_GSIZE_FORMAT " parameters; %" G_GUINT64_FORMAT " steps per epoch\n"),
-           mel_model_kind_to_string (mc.kind), mel_model_get_n_params (mel_trainer_get_model (trainer)),
-           mel_trainer_get_batches_per_epoch (trainer));
+  if (!progress_quiet)
+    fprintf (stderr, _("model: %s, %zu parameters; %" PRIu64 " steps per epoch\n"),
+             mel_model_kind_to_string (mc.kind), mel_model_get_n_params (mel_trainer_get_model (trainer)),
+             mel_trainer_get_batches_per_epoch (trainer));
   if (!run_training (trainer, &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
-          fprintf (stderr, _("paused at step %" G_GUINT64_FORMAT "; continue with: melodist-cli train --resume %s\n"),
+          fprintf (stderr, _("paused at step %" PRIu64 "; continue with: melodist-cli train --resume %s\n"),
                    mel_trainer_get_state (trainer)->step, o.output);
           return 130;
         }
+      if (train_dist != NULL)
+        g_prefix_error (&error, _("process %d of %d: "), mel_distributed_get_rank (train_dist),
+                        mel_distributed_get_size (train_dist));
       return mel_cli_fail (error);
+    }
+  if (progress_quiet)
+    return 0;
+  if (train_dist != NULL)
+    {
+      guint64 steps = 0;
+      double seconds = mel_trainer_get_comm_seconds (trainer, &steps);
+
+      if (steps > 0)
+        fprintf (stderr, _("distributed: the gradient exchange took %.2f ms per step, waiting for the slowest "
+                           "process included (%" PRIu64 " steps)\n"), 1e3 * seconds / (double) steps, steps);
     }
   {
     g_autofree char *took = format_duration ((g_get_monotonic_time () - started) / 1e6);
 
-    printf (_("Training finished (%s) after %" G_GUINT64_FORMAT " steps in %s; wrote %s and %s\n"),
+    printf (_("Training finished (%s) after %" PRIu64 " steps in %s; wrote %s and %s\n"),
             stop_reason_text (mel_trainer_get_stop_reason (trainer)), mel_trainer_get_state (trainer)->step, took,
             o.output, best_path);
   }
   return report_test (trainer, best_path, vocab, dataset);
+}
+
+int
+mel_cli_train (int argc, char **argv)
+{
+  int status = train_run (argc, argv);
+
+  if (train_dist != NULL)
+    {
+      /* A process that fails on its own (e.g. it cannot read its copy of
+       * the data) would leave the others waiting in the next exchange:
+       * end the whole job.  A pause (130) is taken by all together. */
+      if (status != 0 && status != 130)
+        mel_distributed_abort (train_dist, status);
+      g_clear_pointer (&train_dist, mel_distributed_free);
+    }
+  return status;
 }
 
 /* ---- eval ---------------------------------------------------------------- */
@@ -740,10 +938,12 @@ mel_cli_eval (int argc, char **argv)
   dataset = checkpoint_dataset (ckpt, corpus, &error);
   if (dataset == NULL)
     return mel_cli_fail (error);
-  if (!evaluate_split (model, ckpt->vocab, dataset, split, window > 0 ? (guint) window : ckpt->train.window,
+  if (!evaluate_split (model, ckpt->vocab, dataset, split, window > 0 ? (guint) window : mel_evaluation_window (model, ckpt->train.window),
                        batch > 0 ? (guint) batch : 32, &metrics, &error))
     return mel_cli_fail (error);
   print_metrics (&metrics, mel_split_to_string (split), argv[1], json);
+  if (!json && mel_model_get_config (model)->kind == MEL_MODEL_VAE && !print_vae_metrics (model, ckpt, dataset, split, &error))
+    return mel_cli_fail (error);
   return 0;
 }
 

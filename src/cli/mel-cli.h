@@ -18,6 +18,8 @@ int mel_cli_generate (int argc, char **argv); /* cli-train.c */
 int mel_cli_eval (int argc, char **argv);     /* cli-train.c */
 int mel_cli_render (int argc, char **argv);   /* cli-render.c */
 int mel_cli_export (int argc, char **argv);   /* cli-render.c */
+int mel_cli_vae (int argc, char **argv);      /* cli-vae.c */
+int mel_cli_compare (int argc, char **argv);  /* cli-compare.c */
 
 /* ---- helpers (cli-common.c) ---- */
 

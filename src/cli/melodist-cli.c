@@ -20,6 +20,7 @@ typedef struct
 
 static const CommandEntry commands[] = {
   /* COMMANDS: one line per group, added by the file that implements it. */
+  { "compare", mel_cli_compare, N_("Compare trained models and an n-gram baseline on the same held-out songs") },
   { "corpus", mel_cli_corpus, N_("Inspect a corpus and encode it as a training dataset") },
   { "engrave", mel_cli_engrave, N_("Engrave a melody as staff notation (PNG, SVG, PDF)") },
   { "eval", mel_cli_eval, N_("Score a trained model on held-out songs (bits/symbol, accuracy)") },
@@ -27,6 +28,7 @@ static const CommandEntry commands[] = {
   { "generate", mel_cli_generate, N_("Write new melodies with a trained model") },
   { "render", mel_cli_render, N_("Play a melody into an audio file (WAV, FLAC, OGG) with FluidSynth") },
   { "train", mel_cli_train, N_("Train a melody model on a corpus") },
+  { "vae", mel_cli_vae, N_("Encode, reconstruct, sample and interpolate melodies with a VAE") },
   { NULL, NULL, NULL },
 };
 

@@ -1,10 +1,13 @@
 /* mel-attention.c — multi-head self-attention (see mel-attention.h).
  *
- * Per sequence and head, the scores, the weighted values and their
- * gradients are small GEMMs on strided views of the time-major buffers
- * (leading dimension B·3D or B·D).  The causal case computes the full
- * T × T score matrix and zeroes the masked part after the softmax: with T
- * at most a few hundred this costs less than skipping it row by row.
+ * The projections (x → q k v, heads → out) are GEMMs over all rows.  The
+ * per-sequence, per-head products (scores, weighted values and their
+ * gradients: T × T × d each, d = D / heads) are our own vector loops on
+ * strided views of the time-major buffers: they are small (64³), there
+ * are six per sequence and head, and OpenBLAS serialises concurrent small
+ * calls on its buffer allocator, which stopped the model scaling across
+ * worker threads.  The loops also skip the masked half of the causal
+ * case.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -120,6 +123,159 @@ softmax_row (float *row, gsize n)
     row[j] *= inv;
 }
 
+/* ---- per-head kernels ------------------------------------------------------ */
+
+MEL_ALWAYS_INLINE float
+dot (const float *a, const float *b, gsize n)
+{
+  MelV8f acc0 = { 0 }, acc1 = { 0 }, va, vb;
+  float sum, tmp[8];
+  gsize j = 0;
+
+  for (; j + 16 <= n; j += 16)
+    {
+      mel_v_load (&va, a + j);
+      mel_v_load (&vb, b + j);
+      acc0 += va * vb;
+      mel_v_load (&va, a + j + 8);
+      mel_v_load (&vb, b + j + 8);
+      acc1 += va * vb;
+    }
+  for (; j + 8 <= n; j += 8)
+    {
+      mel_v_load (&va, a + j);
+      mel_v_load (&vb, b + j);
+      acc0 += va * vb;
+    }
+  acc0 += acc1;
+  mel_v_store (tmp, &acc0);
+  sum = ((tmp[0] + tmp[4]) + (tmp[1] + tmp[5])) + ((tmp[2] + tmp[6]) + (tmp[3] + tmp[7]));
+  for (; j < n; j++)
+    sum += a[j] * b[j];
+  return sum;
+}
+
+/* out[dh] += Σ_{j<n} w[j·w_stride] · rows[j·row_stride]: the output row
+ * stays in registers, 64 columns at a time. */
+MEL_ALWAYS_INLINE void
+weighted_sum (float *out, const float *w, gsize w_stride, const float *rows, gsize row_stride,
+              gsize n, gsize dh)
+{
+  gsize c = 0;
+
+  for (; c + 64 <= dh; c += 64)
+    {
+      MelV8f acc[8], r;
+
+      for (int k = 0; k < 8; k++)
+        mel_v_load (&acc[k], out + c + 8 * k);
+      for (gsize j = 0; j < n; j++)
+        {
+          float wj = w[j * w_stride];
+          MelV8f vw = { wj, wj, wj, wj, wj, wj, wj, wj };
+          const float *row = rows + j * row_stride + c;
+
+          for (int k = 0; k < 8; k++)
+            {
+              mel_v_load (&r, row + 8 * k);
+              acc[k] += vw * r;
+            }
+        }
+      for (int k = 0; k < 8; k++)
+        mel_v_store (out + c + 8 * k, &acc[k]);
+    }
+  for (; c < dh; c++)
+    {
+      float acc = out[c];
+
+      for (gsize j = 0; j < n; j++)
+        acc += w[j * w_stride] * rows[j * row_stride + c];
+      out[c] = acc;
+    }
+}
+
+typedef struct
+{
+  gsize steps, dh, ld3, ld;  /* ld3: row stride of q, k, v; ld: of y */
+  gboolean causal;
+  float scale;
+  const float *q, *k, *v;
+  float *p;                  /* [T × T] scores in, probabilities out */
+  float *y;                  /* forward: [T × dh] output, strided by ld */
+  /* backward */
+  const float *dy;
+  float *dp;                 /* [T × T] scratch */
+  float *dq, *dk, *dv;
+} HeadArgs;
+
+/* Scores of the visible positions: p[i][j] = scale · q_i · k_j. */
+MEL_ALWAYS_INLINE void
+head_scores_body (const HeadArgs *a)
+{
+  for (gsize i = 0; i < a->steps; i++)
+    {
+      gsize n = a->causal ? i + 1 : a->steps;
+
+      for (gsize j = 0; j < n; j++)
+        a->p[i * a->steps + j] = a->scale * dot (a->q + i * a->ld3, a->k + j * a->ld3, a->dh);
+    }
+}
+
+/* y_i = Σ_j p[i][j] v_j over the visible j. */
+MEL_ALWAYS_INLINE void
+head_values_body (const HeadArgs *a)
+{
+  for (gsize i = 0; i < a->steps; i++)
+    {
+      gsize n = a->causal ? i + 1 : a->steps;
+      float *y = a->y + i * a->ld;
+
+      memset (y, 0, a->dh * sizeof (float));
+      weighted_sum (y, a->p + i * a->steps, 1, a->v, a->ld3, n, a->dh);
+    }
+}
+
+/* Backward of one head over the visible entries: ∂P = ∂Y·Vᵀ, softmax
+ * backward with the scale folded in (∂S), then ∂V += Pᵀ·∂Y,
+ * ∂Q += ∂S·K, ∂K += ∂Sᵀ·Q, each output row accumulated in registers. */
+MEL_ALWAYS_INLINE void
+head_backward_body (const HeadArgs *a)
+{
+  gsize t_n = a->steps, dh = a->dh;
+
+  for (gsize i = 0; i < t_n; i++)
+    {
+      gsize n = a->causal ? i + 1 : t_n;
+      const float *prow = a->p + i * t_n;
+      float *drow = a->dp + i * t_n;
+      const float *dyi = a->dy + i * a->ld;
+      float sum = 0.0f;
+
+      for (gsize j = 0; j < n; j++)
+        {
+          drow[j] = dot (dyi, a->v + j * a->ld3, dh);
+          sum += prow[j] * drow[j];
+        }
+      for (gsize j = 0; j < n; j++)
+        drow[j] = a->scale * prow[j] * (drow[j] - sum);
+      weighted_sum (a->dq + i * a->ld3, drow, 1, a->k, a->ld3, n, dh);
+    }
+  /* Column j is visible from rows i ≥ j (causal) or all rows. */
+  for (gsize j = 0; j < t_n; j++)
+    {
+      gsize i0 = a->causal ? j : 0;
+
+      weighted_sum (a->dv + j * a->ld3, a->p + i0 * t_n + j, t_n, a->dy + i0 * a->ld, a->ld,
+                    t_n - i0, dh);
+      weighted_sum (a->dk + j * a->ld3, a->dp + i0 * t_n + j, t_n, a->q + i0 * a->ld3, a->ld3,
+                    t_n - i0, dh);
+    }
+}
+
+MEL_DEFINE_DISPATCH (head_scores, const HeadArgs *, head_scores_body)
+MEL_DEFINE_DISPATCH (head_values, const HeadArgs *, head_values_body)
+MEL_DEFINE_DISPATCH (head_backward, const HeadArgs *, head_backward_body)
+
 const float *
 mel_attention_forward (MelAttentionLayer *layer, const float *x, gsize steps, gsize batch)
 {
@@ -141,7 +297,12 @@ mel_attention_forward (MelAttentionLayer *layer, const float *x, gsize steps, gs
         const float *k = q + d, *v = q + 2 * d;
         float *s = layer->probs + (b * nh + h) * steps * steps;
 
-        mel_sgemm (FALSE, TRUE, steps, steps, dh, scale, q, ld3, k, ld3, 0.0f, s, steps);
+        HeadArgs args = {
+          .steps = steps, .dh = dh, .ld3 = ld3, .ld = ld, .causal = layer->causal,
+          .scale = scale, .q = q, .k = k, .v = v, .p = s, .y = layer->y + b * d + h * dh,
+        };
+
+        head_scores (&args);
         for (gsize i = 0; i < steps; i++)
           {
             float *row = s + i * steps;
@@ -151,8 +312,7 @@ mel_attention_forward (MelAttentionLayer *layer, const float *x, gsize steps, gs
             if (n < steps)
               memset (row + n, 0, (steps - n) * sizeof (float));
           }
-        mel_sgemm (FALSE, FALSE, steps, dh, steps, 1.0f, s, steps, v, ld3, 0.0f,
-                   layer->y + b * d + h * dh, ld);
+        head_values (&args);
       }
 
   mel_linear_forward (layer->out, layer->y, p->w_out, p->b_out, rows, d, d);
@@ -183,29 +343,15 @@ mel_attention_backward (MelAttentionLayer *layer, const float *dout, float *dx)
         const float *dyh = layer->dy + b * d + h * dh;
         const float *pr = layer->probs + (b * nh + h) * steps * steps;
 
-        /* ∂P = ∂Y·Vᵀ, ∂V += Pᵀ·∂Y */
-        mel_sgemm (FALSE, TRUE, steps, steps, dh, 1.0f, dyh, ld, v, ld3, 0.0f, dp, steps);
-        mel_sgemm (TRUE, FALSE, steps, dh, steps, 1.0f, pr, steps, dyh, ld, 1.0f, dv, ld3);
-        /* Softmax backward, folded with the 1/√d of the scores:
-         * ∂S_ij = scale · P_ij (∂P_ij − Σ_k P_ik ∂P_ik).  Masked entries
-         * have P = 0 and get ∂S = 0. */
-        for (gsize i = 0; i < steps; i++)
-          {
-            const float *prow = pr + i * steps;
-            float *drow = dp + i * steps;
-            gsize n = layer->causal ? i + 1 : steps;
-            float dot = 0.0f;
+        /* ∂S_ij = scale · P_ij (∂P_ij − Σ_k P_ik ∂P_ik); masked entries
+         * (P = 0) are skipped. */
+        HeadArgs args = {
+          .steps = steps, .dh = dh, .ld3 = ld3, .ld = ld, .causal = layer->causal,
+          .scale = scale, .q = q, .k = k, .v = v, .p = (float *) pr, .dy = dyh, .dp = dp,
+          .dq = dq, .dk = dk, .dv = dv,
+        };
 
-            for (gsize j = 0; j < n; j++)
-              dot += prow[j] * drow[j];
-            for (gsize j = 0; j < n; j++)
-              drow[j] = scale * prow[j] * (drow[j] - dot);
-            for (gsize j = n; j < steps; j++)
-              drow[j] = 0.0f;
-          }
-        /* ∂Q += ∂S·K, ∂K += ∂Sᵀ·Q */
-        mel_sgemm (FALSE, FALSE, steps, dh, steps, 1.0f, dp, steps, k, ld3, 1.0f, dq, ld3);
-        mel_sgemm (TRUE, FALSE, steps, dh, steps, 1.0f, dp, steps, q, ld3, 1.0f, dk, ld3);
+        head_backward (&args);
       }
 
   mel_linear_backward (dx, gr->w_qkv, gr->b_qkv, layer->dqkv, layer->x, p->w_qkv, rows, d,

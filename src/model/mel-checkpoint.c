@@ -13,6 +13,7 @@ G_DEFINE_QUARK (mel-checkpoint-error-quark, mel_checkpoint_error)
 #define HEADER_LEN (MAGIC_LEN + 4 + 8) /* magic, version, file size */
 #define CHECKSUM_LEN 8
 #define FLAG_OPTIMIZER 1u
+#define FLAG_MODEL_DATA 2u
 
 #define MODEL_CONFIG_FIELDS 11 /* 10 before free_bits; both are read */
 #define TRAIN_CONFIG_FIELDS 24
@@ -84,6 +85,7 @@ mel_checkpoint_new_from_model (MelModel *model, const MelVocab *vocab, MelOptimi
       checkpoint->adam_m = g_memdup2 (mel_optimizer_get_m (optim), MAX (n, 1) * sizeof (float));
       checkpoint->adam_v = g_memdup2 (mel_optimizer_get_v (optim), MAX (n, 1) * sizeof (float));
     }
+  checkpoint->model_data = mel_model_save_data (model);
   return checkpoint;
 }
 
@@ -98,6 +100,7 @@ mel_checkpoint_free (MelCheckpoint *checkpoint)
   g_free (checkpoint->params);
   g_free (checkpoint->adam_m);
   g_free (checkpoint->adam_v);
+  g_clear_pointer (&checkpoint->model_data, g_bytes_unref);
   g_free (checkpoint);
 }
 
@@ -278,7 +281,8 @@ mel_checkpoint_to_bytes (const MelCheckpoint *checkpoint)
   g_byte_array_append (out, (const guint8 *) MEL_CHECKPOINT_MAGIC "", MAGIC_LEN);
   put_u32 (out, MEL_CHECKPOINT_VERSION);
   put_u64 (out, 0); /* file size, patched below */
-  put_u32 (out, checkpoint->has_optimizer ? FLAG_OPTIMIZER : 0);
+  put_u32 (out, (checkpoint->has_optimizer ? FLAG_OPTIMIZER : 0)
+                 | (checkpoint->model_data != NULL ? FLAG_MODEL_DATA : 0));
   put_u32 (out, (guint32) checkpoint->model_config.kind);
   put_model_config (out, &checkpoint->model_config);
 
@@ -302,6 +306,15 @@ mel_checkpoint_to_bytes (const MelCheckpoint *checkpoint)
       put_u64 (out, checkpoint->adam_step);
       put_floats (out, checkpoint->adam_m, checkpoint->n_params);
       put_floats (out, checkpoint->adam_v, checkpoint->n_params);
+    }
+  if (checkpoint->model_data != NULL)
+    {
+      gsize blob_size;
+      const guint8 *blob = g_bytes_get_data (checkpoint->model_data, &blob_size);
+
+      put_u64 (out, blob_size);
+      if (blob_size > 0)
+        g_byte_array_append (out, blob, (guint) blob_size);
     }
 
   size_le = GUINT64_TO_LE ((guint64) out->len + CHECKSUM_LEN);
@@ -677,7 +690,7 @@ read_body (Reader *r, MelCheckpoint *checkpoint, GError **error)
 
   flags = get_u32 (r, "flags");
   kind = get_u32 (r, "model kind");
-  if (r->failed == NULL && (flags & ~FLAG_OPTIMIZER) != 0)
+  if (r->failed == NULL && (flags & ~(FLAG_OPTIMIZER | FLAG_MODEL_DATA)) != 0)
     return corrupt (error, "unknown flags 0x%x", flags);
   if (!read_model_config (r, &checkpoint->model_config, error))
     return FALSE;
@@ -725,6 +738,18 @@ read_body (Reader *r, MelCheckpoint *checkpoint, GError **error)
       checkpoint->adam_step = get_u64 (r, "optimizer step");
       checkpoint->adam_m = get_floats (r, checkpoint->n_params, "optimizer state");
       checkpoint->adam_v = get_floats (r, checkpoint->n_params, "optimizer state");
+    }
+  if (r->failed == NULL && (flags & FLAG_MODEL_DATA))
+    {
+      guint64 blob_size = get_u64 (r, "model data length");
+
+      if (r->failed == NULL && blob_size > r->length - r->pos)
+        r->failed = "model data";
+      if (r->failed == NULL)
+        {
+          checkpoint->model_data = g_bytes_new (r->data + r->pos, (gsize) blob_size);
+          r->pos += (gsize) blob_size;
+        }
     }
   if (r->failed != NULL)
     return FALSE;
@@ -808,5 +833,7 @@ mel_checkpoint_create_model (const MelCheckpoint *checkpoint, GError **error)
     }
   if (expected > 0)
     memcpy (mel_model_get_params (model), checkpoint->params, expected * sizeof (float));
+  if (checkpoint->model_data != NULL && !mel_model_load_data (model, checkpoint->model_data, error))
+    return NULL;
   return g_steal_pointer (&model);
 }

@@ -12,6 +12,7 @@
  *   metrics history (u32 count, one MelEpochRecord each)
  *   u64 parameter count, float32 parameters
  *   [flags & 1: u64 Adam step, float32 m, float32 v]
+ *   [flags & 2: u64 length, the model's data blob (mel_model_save_data)]
  *   u64 FNV-1a checksum of every byte before it
  *
  * Files are written atomically (temporary file, fsync, rename).  Loading
@@ -121,6 +122,9 @@ typedef struct
   guint64 adam_step;
   float *adam_m;             /* n_params; owned or NULL */
   float *adam_v;
+  GBytes *model_data;        /* what the model learnt beside its parameters
+                                (mel_model_save_data: the n-gram's counts);
+                                owned or NULL */
 } MelCheckpoint;
 
 /* An empty checkpoint (no vocabulary, no parameters, default training

@@ -198,16 +198,26 @@ gboolean
 mel_metrics_evaluate (MelMetrics *metrics, MelModel *model, const MelVocab *vocab, const gint32 *ids,
                       gsize n, guint window, guint batch, GCancellable *cancellable, GError **error)
 {
+  return mel_metrics_evaluate_part (metrics, model, vocab, ids, n, window, batch, 0, 1, cancellable, error);
+}
+
+gboolean
+mel_metrics_evaluate_part (MelMetrics *metrics, MelModel *model, const MelVocab *vocab, const gint32 *ids,
+                           gsize n, guint window, guint batch, guint part, guint n_parts,
+                           GCancellable *cancellable, GError **error)
+{
   const MelModelConfig *config;
   g_autofree gint32 *inputs = NULL;
   g_autofree gint32 *targets = NULL;
   gboolean segments;
   guint half, filled = 0;
+  guint64 index = 0; /* of the window or segment, for the part it belongs to */
 
   g_return_val_if_fail (metrics != NULL, FALSE);
   g_return_val_if_fail (model != NULL && vocab != NULL, FALSE);
   g_return_val_if_fail (ids != NULL || n == 0, FALSE);
   g_return_val_if_fail (window >= 1 && batch >= 1, FALSE);
+  g_return_val_if_fail (n_parts >= 1 && part < n_parts, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   config = mel_model_get_config (model);
@@ -222,6 +232,8 @@ mel_metrics_evaluate (MelMetrics *metrics, MelModel *model, const MelVocab *voca
     {
       for (gsize s = 0; s + window <= n; s += window)
         {
+          if (index++ % n_parts != part)
+            continue;
           memcpy (inputs + (gsize) filled * window, ids + s, window * sizeof (gint32));
           memcpy (targets + (gsize) filled * window, ids + s, window * sizeof (gint32));
           if (++filled == batch)
@@ -246,6 +258,8 @@ mel_metrics_evaluate (MelMetrics *metrics, MelModel *model, const MelVocab *voca
 
           if (start + first_scored + 1 > n - 1)
             break;
+          if (index++ % n_parts != part)
+            continue;
           for (guint j = 0; j < window; j++)
             {
               gsize pos = start + j;

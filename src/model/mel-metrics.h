@@ -75,4 +75,13 @@ gboolean mel_metrics_evaluate (MelMetrics *metrics, MelModel *model, const MelVo
                                const gint32 *ids, gsize n, guint window, guint batch,
                                GCancellable *cancellable, GError **error);
 
+/* Like mel_metrics_evaluate() for part @part (0 ≤ part < @n_parts) of the
+ * windows (or segments): every n_parts-th one, starting at the part-th.
+ * The @n_parts parts together score each target exactly once, as one
+ * mel_metrics_evaluate() does, so ranks of a data-parallel job can share
+ * the work and sum their metrics (mel_metrics_merge). */
+gboolean mel_metrics_evaluate_part (MelMetrics *metrics, MelModel *model, const MelVocab *vocab,
+                                    const gint32 *ids, gsize n, guint window, guint batch, guint part,
+                                    guint n_parts, GCancellable *cancellable, GError **error);
+
 G_END_DECLS

@@ -75,11 +75,18 @@ struct _MelModelClass
   /* lstm-attn only (NULL → UNSUPPORTED): see mel_model_get_attention. */
   gboolean (*get_attention) (MelModel *model, const gint32 *ids, guint steps, float *weights,
                              GError **error);
+  /* count-based kinds only (NULL otherwise): see mel_model_fit,
+   * mel_model_save_data and mel_model_load_data. */
+  gboolean (*fit) (MelModel *model, const gint32 *ids, gsize n, GCancellable *cancellable,
+                   GError **error);
+  GBytes *(*save_data) (MelModel *model);
+  gboolean (*load_data) (MelModel *model, GBytes *data, GError **error);
 };
 
 extern const MelModelClass _mel_gru_model_class;
 extern const MelModelClass _mel_lstm_attn_model_class;
 extern const MelModelClass _mel_vae_model_class;
+extern const MelModelClass _mel_ngram_model_class;
 
 /* The class of @kind, or NULL when this build has none. */
 const MelModelClass *_mel_model_class_for_kind (MelModelKind kind);

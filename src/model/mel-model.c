@@ -76,6 +76,7 @@ _mel_model_class_for_kind (MelModelKind kind)
     case MEL_MODEL_VAE:
       return &_mel_vae_model_class;
     case MEL_MODEL_NGRAM:
+      return &_mel_ngram_model_class;
     case MEL_N_MODEL_KINDS:
     default:
       return NULL;
@@ -396,4 +397,64 @@ _mel_model_reduce_grads (MelModel *model, float *const *extra, guint n_extra)
   ReduceJob job = { model, extra, n_extra };
 
   mel_workers_run (model->workers, reduce_range, &job);
+}
+
+/* ---- count-based kinds ---------------------------------------------------- */
+
+gboolean
+mel_model_can_fit (const MelModel *model)
+{
+  g_return_val_if_fail (model != NULL, FALSE);
+
+  return model->klass->fit != NULL;
+}
+
+gboolean
+mel_model_fit (MelModel *model, const gint32 *ids, gsize n, GCancellable *cancellable,
+               GError **error)
+{
+  g_return_val_if_fail (model != NULL, FALSE);
+  g_return_val_if_fail (ids != NULL || n == 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (model->klass->fit == NULL)
+    {
+      g_set_error (error, MEL_MODEL_ERROR, MEL_MODEL_ERROR_UNSUPPORTED,
+                   "A “%s” model learns by gradient descent, not by counting", model->klass->name);
+      return FALSE;
+    }
+  if (!inputs_in_range (ids, n, model->config.vocab_size))
+    {
+      g_set_error (error, MEL_MODEL_ERROR, MEL_MODEL_ERROR_INVALID_CONFIG,
+                   "A symbol id lies outside the vocabulary of %u symbols",
+                   model->config.vocab_size);
+      return FALSE;
+    }
+  model->last_batch = 0;
+  return model->klass->fit (model, ids, n, cancellable, error);
+}
+
+GBytes *
+mel_model_save_data (MelModel *model)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+
+  return model->klass->save_data != NULL ? model->klass->save_data (model) : NULL;
+}
+
+gboolean
+mel_model_load_data (MelModel *model, GBytes *data, GError **error)
+{
+  g_return_val_if_fail (model != NULL, FALSE);
+  g_return_val_if_fail (data != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (model->klass->load_data == NULL)
+    {
+      g_set_error (error, MEL_MODEL_ERROR, MEL_MODEL_ERROR_UNSUPPORTED,
+                   "A “%s” model keeps no data beside its parameters", model->klass->name);
+      return FALSE;
+    }
+  model->last_batch = 0;
+  return model->klass->load_data (model, data, error);
 }

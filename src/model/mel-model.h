@@ -144,6 +144,31 @@ gboolean mel_model_encode (MelModel *model, const gint32 *segments, guint n, flo
 gboolean mel_model_get_attention (MelModel *model, const gint32 *ids, guint steps, float *weights,
                                   GError **error);
 
+/* ---- count-based kinds (n-gram; MEL_MODEL_ERROR_UNSUPPORTED otherwise) -- */
+
+/* TRUE when @model learns by counting in one pass (mel_model_fit) rather
+ * than by gradient descent: trainers call fit and skip the epochs. */
+gboolean mel_model_can_fit (const MelModel *model);
+
+/* Learns from the symbol stream @ids (@n ids, each position predicting the
+ * next), replacing whatever was learnt before.  FALSE with
+ * MEL_MODEL_ERROR_UNSUPPORTED for kinds that train by gradient descent,
+ * MEL_MODEL_ERROR_INVALID_CONFIG for ids outside the vocabulary, or
+ * G_IO_ERROR_CANCELLED. */
+gboolean mel_model_fit (MelModel *model, const gint32 *ids, gsize n, GCancellable *cancellable,
+                        GError **error);
+
+/* What the model learnt beyond its float parameters (the n-gram's counts),
+ * as bytes to store in a checkpoint; NULL for kinds that keep everything
+ * in the parameter buffer.  Caller owns the result. */
+GBytes *mel_model_save_data (MelModel *model);
+
+/* Restores what mel_model_save_data() returned.  FALSE with
+ * MEL_MODEL_ERROR_INVALID_CONFIG when @data is damaged or does not match
+ * the configuration, or MEL_MODEL_ERROR_UNSUPPORTED for kinds without such
+ * data.  The model is unchanged on failure. */
+gboolean mel_model_load_data (MelModel *model, GBytes *data, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MelModel, mel_model_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MelModelState, mel_model_state_free)
 

@@ -54,7 +54,24 @@ struct _MelTrainer
 
   MelTrainStopReason stop_reason;
   double last_valid_loss;
+
+  MelDistributed *dist; /* borrowed; NULL: one process */
+  guint check_every;
+  double comm_seconds;
+  guint64 comm_steps;
 };
+
+static int
+rank_of (const MelTrainer *self)
+{
+  return self->dist != NULL ? mel_distributed_get_rank (self->dist) : 0;
+}
+
+static int
+ranks (const MelTrainer *self)
+{
+  return self->dist != NULL ? mel_distributed_get_size (self->dist) : 1;
+}
 
 static guint64
 fingerprint (guint64 hash, const gint32 *ids, gsize n)
@@ -435,15 +452,42 @@ mel_trainer_to_checkpoint (MelTrainer *self)
   return checkpoint;
 }
 
+/* Writes a checkpoint.  In a data-parallel run only rank 0 writes, then
+ * tells the others whether it could, so that all stop together when not. */
 static gboolean
 save_to (MelTrainer *self, const char *path, GError **error)
 {
   g_autoptr(MelCheckpoint) checkpoint = NULL;
+  guint8 written = TRUE;
+  gboolean ok = TRUE;
 
   if (path == NULL)
     return TRUE;
-  checkpoint = mel_trainer_to_checkpoint (self);
-  return mel_checkpoint_save (checkpoint, path, error);
+  if (rank_of (self) == 0)
+    {
+      checkpoint = mel_trainer_to_checkpoint (self);
+      ok = mel_checkpoint_save (checkpoint, path, error);
+      written = ok;
+    }
+  if (ranks (self) == 1)
+    return ok;
+  if (!ok)
+    {
+      /* Keep rank 0's own error; the broadcast still has to happen. */
+      g_autoptr(GError) ignored = NULL;
+
+      mel_distributed_broadcast (self->dist, &written, 1, 0, &ignored);
+      return FALSE;
+    }
+  if (!mel_distributed_broadcast (self->dist, &written, 1, 0, error))
+    return FALSE;
+  if (!written)
+    {
+      g_set_error (error, MEL_CHECKPOINT_ERROR, MEL_CHECKPOINT_ERROR_IO,
+                   "rank 0 could not write the checkpoint %s; every rank stops", path);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* ---- the loop ------------------------------------------------------------ */
@@ -497,7 +541,7 @@ report (MelTrainer *self, const Session *session, MelTrainEvent event, double st
   MelTrainProgress p = { 0 };
   double elapsed = (g_get_monotonic_time () - session->start_us) / 1e6;
 
-  if (self->progress == NULL)
+  if (self->progress == NULL || rank_of (self) != 0)
     return;
   p.event = event;
   p.step = self->state.step;
@@ -528,34 +572,74 @@ diverged (GError **error, guint64 step, const char *what, double value)
   return FALSE;
 }
 
+/* Data-parallel: each rank's loss and gradients are means over its share
+ * of the batch; weighted by share = its windows / the batch's and summed,
+ * they become the means over the whole batch.  The loss goes first, so
+ * that a NaN on any rank stops every rank before the update. */
+static gboolean
+reduce_loss (MelTrainer *self, double *loss, double share, GError **error)
+{
+  *loss *= share;
+  return mel_distributed_allreduce_doubles (self->dist, loss, 1, FALSE, error);
+}
+
+static gboolean
+reduce_grads (MelTrainer *self, double share, GError **error)
+{
+  float *grads = mel_model_get_grads (self->model);
+  gsize n = mel_model_get_n_params (self->model);
+  gint64 start = g_get_monotonic_time ();
+  gboolean ok;
+
+  for (gsize i = 0; i < n; i++)
+    grads[i] *= (float) share;
+  ok = mel_distributed_allreduce_floats (self->dist, grads, n, error);
+  self->comm_seconds += (g_get_monotonic_time () - start) / 1e6;
+  self->comm_steps++;
+  return ok;
+}
+
 /* One optimizer step on batch state.batch_in_epoch. */
 static gboolean
 train_step (MelTrainer *self, Session *session, GError **error)
 {
   guint n = fill_batch (self, self->state.batch_in_epoch);
   guint vocab_size = self->vocab->size;
-  gsize positions = (gsize) n * self->window;
+  /* This rank's share of the batch: windows lo…hi-1 (all for one process). */
+  guint lo = (guint) ((guint64) n * rank_of (self) / ranks (self));
+  guint hi = (guint) ((guint64) n * (rank_of (self) + 1) / ranks (self));
+  gsize offset = (gsize) lo * self->window;
+  gsize positions = (gsize) (hi - lo) * self->window;
   const float *logits;
-  double loss, aux = 0.0, grad_norm = 0.0;
+  double loss = 0.0, aux = 0.0, grad_norm = 0.0;
   float lr;
 
   mel_model_set_training (self->model, TRUE);
-  /* Dropout streams depend only on (seed, step), so a resumed run draws
-   * the same masks as an uninterrupted one. */
-  mel_model_set_rng_seed (self->model, mel_rng_mix (self->config.seed, RNG_DROPOUT, self->state.step, 0));
+  /* Dropout streams depend only on (seed, step, rank), so a resumed run
+   * draws the same masks as an uninterrupted one. */
+  mel_model_set_rng_seed (self->model,
+                          mel_rng_mix (self->config.seed, RNG_DROPOUT, self->state.step, (guint64) rank_of (self)));
   mel_model_zero_grad (self->model);
-  logits = mel_model_forward (self->model, self->inputs, n, self->window);
-  loss = mel_softmax_cross_entropy (logits, self->targets, positions, vocab_size, self->dlogits);
-  if (self->segments)
+  if (hi > lo)
     {
-      /* The VAE's KL is per sequence; spread over the symbols so that the
-       * reported loss stays per symbol. */
-      aux = mel_model_get_aux_loss (self->model);
-      loss += self->config.kl_weight * aux / self->window;
+      logits = mel_model_forward (self->model, self->inputs + offset, hi - lo, self->window);
+      loss = mel_softmax_cross_entropy (logits, self->targets + offset, positions, vocab_size, self->dlogits);
+      if (self->segments)
+        {
+          /* The VAE's KL is per sequence; spread over the symbols so that
+           * the reported loss stays per symbol. */
+          aux = mel_model_get_aux_loss (self->model);
+          loss += self->config.kl_weight * aux / self->window;
+        }
     }
+  if (ranks (self) > 1 && !reduce_loss (self, &loss, (double) (hi - lo) / n, error))
+    return FALSE;
   if (!isfinite (loss))
     return diverged (error, self->state.step, "loss", loss);
-  mel_model_backward (self->model, self->dlogits, self->config.kl_weight / (float) self->window);
+  if (hi > lo)
+    mel_model_backward (self->model, self->dlogits, self->config.kl_weight / (float) self->window);
+  if (ranks (self) > 1 && !reduce_grads (self, (double) (hi - lo) / n, error))
+    return FALSE;
   if (self->grad_hook != NULL)
     self->grad_hook (mel_model_get_grads (self->model), mel_model_get_n_params (self->model),
                      self->state.step, self->grad_hook_data);
@@ -570,7 +654,7 @@ train_step (MelTrainer *self, Session *session, GError **error)
   self->state.epoch_loss_sum += loss;
   self->state.epoch_batches++;
   session->steps++;
-  session->tokens += positions;
+  session->tokens += (gsize) n * self->window; /* of all ranks */
   report (self, session, MEL_TRAIN_EVENT_STEP, loss, lr, grad_norm, NULL);
   return TRUE;
 }
@@ -599,8 +683,13 @@ end_epoch (MelTrainer *self, Session *session, const guint64 *next_rng, GCancell
   mel_metrics_init (&metrics);
   if (self->n_valid > 1)
     {
-      if (!mel_metrics_evaluate (&metrics, self->model, self->vocab, self->valid_ids, self->n_valid, self->window,
-                                 self->config.batch_size, cancellable, &local))
+      /* Shared out between the ranks, which pause only together (at a
+       * step boundary, see poll_cancelled), so not here. */
+      if (!mel_metrics_evaluate_part (&metrics, self->model, self->vocab, self->valid_ids, self->n_valid,
+                                      self->window, (self->config.batch_size + ranks (self) - 1) / ranks (self),
+                                      (guint) rank_of (self), (guint) ranks (self),
+                                      ranks (self) > 1 ? NULL : cancellable, &local)
+          || (ranks (self) > 1 && !mel_distributed_allreduce_metrics (self->dist, &metrics, &local)))
         {
           /* Paused during validation: the saved position (all batches
            * done, RNG of the epoch's start) repeats just the validation. */
@@ -683,6 +772,85 @@ pause_run (MelTrainer *self, Session *session, GError **error)
   return FALSE;
 }
 
+/* Whether to pause now.  The ranks of a data-parallel run must pause at
+ * the same step, so they vote: one that was asked pauses them all. */
+static gboolean
+poll_cancelled (MelTrainer *self, GCancellable *cancellable, gboolean *cancelled, GError **error)
+{
+  double vote = g_cancellable_is_cancelled (cancellable) ? 1.0 : 0.0;
+
+  if (ranks (self) > 1 && !mel_distributed_allreduce_doubles (self->dist, &vote, 1, TRUE, error))
+    return FALSE;
+  *cancelled = vote > 0.0;
+  return TRUE;
+}
+
+static gboolean
+distributed_diverged (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+distributed_diverged (GError **error, const char *format, ...)
+{
+  va_list args;
+  g_autofree char *message = NULL;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error_literal (error, MEL_DISTRIBUTED_ERROR, MEL_DISTRIBUTED_ERROR_DIVERGED, message);
+  return FALSE;
+}
+
+/* Data-parallel runs: every rank must start from the same data, position
+ * and parameters (@at_start), and the parameters must stay the same. */
+static gboolean
+check_ranks_agree (MelTrainer *self, gboolean at_start, GError **error)
+{
+  gboolean agree = TRUE;
+  guint64 checksum;
+
+  if (ranks (self) == 1)
+    return TRUE;
+  if (at_start)
+    {
+      guint64 setup[] = { self->state.data_hash, self->state.step, self->config.batch_size, self->window,
+                          self->state.epoch_rng[0] };
+
+      if (!mel_distributed_check_agreement (self->dist, mel_distributed_checksum (setup, sizeof setup), &agree,
+                                            error))
+        return FALSE;
+      if (!agree)
+        return distributed_diverged (error, "the ranks were started on different data, batch size or "
+                                     "checkpoint; every rank must read the same dataset (and checkpoint)");
+    }
+  checksum = mel_distributed_checksum (mel_model_get_params (self->model),
+                                       mel_model_get_n_params (self->model) * sizeof (float));
+  if (!mel_distributed_check_agreement (self->dist, checksum, &agree, error))
+    return FALSE;
+  if (!agree)
+    return distributed_diverged (error, "the parameters of the ranks differ at step %" G_GUINT64_FORMAT
+                                 " (different library builds or hardware on the hosts?); stopping",
+                                 self->state.step);
+  return TRUE;
+}
+
+void
+mel_trainer_set_distributed (MelTrainer *self, MelDistributed *dist, guint check_every)
+{
+  g_return_if_fail (self != NULL);
+  self->dist = dist;
+  self->check_every = check_every;
+}
+
+double
+mel_trainer_get_comm_seconds (const MelTrainer *self, guint64 *steps)
+{
+  g_return_val_if_fail (self != NULL, 0.0);
+  if (steps != NULL)
+    *steps = self->comm_steps;
+  return self->comm_seconds;
+}
+
 gboolean
 mel_trainer_run (MelTrainer *self, GCancellable *cancellable, GError **error)
 {
@@ -695,6 +863,8 @@ mel_trainer_run (MelTrainer *self, GCancellable *cancellable, GError **error)
   if (self->state.finished)
     return invalid (error, "this training run has already finished");
   self->stop_reason = MEL_TRAIN_STOP_NONE;
+  if (!check_ranks_agree (self, TRUE, error))
+    return FALSE;
 
   while (self->stop_reason == MEL_TRAIN_STOP_NONE)
     {
@@ -709,9 +879,16 @@ mel_trainer_run (MelTrainer *self, GCancellable *cancellable, GError **error)
         {
           if (self->config.max_steps > 0 && self->state.step >= self->config.max_steps)
             return end_epoch (self, &session, NULL, cancellable, error);
-          if (g_cancellable_is_cancelled (cancellable))
+          gboolean cancelled;
+
+          if (!poll_cancelled (self, cancellable, &cancelled, error))
+            return FALSE;
+          if (cancelled)
             return pause_run (self, &session, error);
           if (!train_step (self, &session, error))
+            return FALSE;
+          if (self->check_every > 0 && self->state.step % self->check_every == 0
+              && !check_ranks_agree (self, FALSE, error))
             return FALSE;
           if (self->config.checkpoint_every > 0 && self->state.step % self->config.checkpoint_every == 0
               && self->state.batch_in_epoch < self->batches_per_epoch

@@ -35,6 +35,7 @@
 #include <gio/gio.h>
 
 #include "mel-checkpoint.h"
+#include "mel-distributed.h"
 #include "mel-metrics.h"
 #include "mel-model.h"
 #include "mel-vocab.h"
@@ -94,8 +95,8 @@ typedef void (*MelTrainGradHook) (float *grads, gsize n_params, guint64 step, gp
 typedef struct _MelTrainer MelTrainer;
 
 /* A trainer for a new model of @model_config initialised from
- * @train_config->seed.  @train_ids / @valid_ids (copied) are the split
- * streams; @valid_ids may be empty (then no validation, no early stopping
+ * @train_config->seed.  @train_ids / @valid_ids are the split streams
+ * (copied, like @vocab and the configurations; the caller keeps its own); @valid_ids may be empty (then no validation, no early stopping
  * and the last checkpoint is also the best).  Returns NULL with
  * MEL_TRAINER_ERROR_INVALID when the configuration is unusable, the
  * training stream gives no window, or an id lies outside @vocab, or with a
@@ -151,6 +152,30 @@ guint64 mel_trainer_get_batches_per_epoch (const MelTrainer *trainer);
 
 /* A checkpoint of the current state (with optimizer state).  Caller owns it. */
 MelCheckpoint *mel_trainer_to_checkpoint (MelTrainer *trainer);
+
+/* Data-parallel training over the ranks of @dist (borrowed: it must
+ * outlive the trainer; NULL returns to one process).  Every rank must make
+ * its trainer from the same data, configuration and seed (or checkpoint).
+ * The configured batch size is then the GLOBAL batch: rank r computes the
+ * gradient of windows [n·r/N, n·(r+1)/N) of each batch of n windows, the
+ * gradients are summed with one allreduce (weighted so that the result is
+ * the mean over the whole batch) and every rank takes the same optimizer
+ * step, so the run follows the one-process run with that batch (up to
+ * float summation order; the VAE's free-bits clamp and dropout masks are
+ * per rank).  Validation is shared out and its sums reduced; only the
+ * root rank reports progress and writes checkpoints, and tells the others
+ * whether the write succeeded.  A checkpoint written by N ranks resumes
+ * with any number of ranks.  At the start of mel_trainer_run() and every
+ * @check_every steps (0: only at the start) the ranks compare a checksum
+ * of the parameters; a difference stops every rank with
+ * MEL_DISTRIBUTED_ERROR_DIVERGED, a failed collective with
+ * MEL_DISTRIBUTED_ERROR_FAILED.  Call before mel_trainer_run(). */
+void mel_trainer_set_distributed (MelTrainer *trainer, MelDistributed *dist, guint check_every);
+
+/* Wall time spent in gradient allreduces since the trainer was made (0
+ * for one process); @steps (may be NULL) receives the number of steps
+ * it was measured over. */
+double mel_trainer_get_comm_seconds (const MelTrainer *trainer, guint64 *steps);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MelTrainer, mel_trainer_free)
 

@@ -993,14 +993,22 @@ head_glyph (const WNote *n)
     }
 }
 
+/* Width of a key signature: accidentals stepped 1.15 (sharps) or 0.95
+ * (flats) apart, plus the full ink of the last one (flats come first). */
 static double
 key_signature_width (const MelKeySignature *sig)
 {
-  double w = 0;
+  int sharps = 0, flats = 0;
   for (int s = 0; s < 7; s++)
-    if (sig->alters[s] != 0)
-      w += sig->alters[s] > 0 ? 1.15 : 0.95;
-  return w;
+    {
+      sharps += sig->alters[s] > 0;
+      flats += sig->alters[s] < 0;
+    }
+  if (sharps > 0)
+    return flats * 0.95 + (sharps - 1) * 1.15 + glyph_width[MEL_ENGRAVE_GLYPH_SHARP];
+  if (flats > 0)
+    return (flats - 1) * 0.95 + glyph_width[MEL_ENGRAVE_GLYPH_FLAT];
+  return 0;
 }
 
 static double

@@ -11,6 +11,7 @@
 
 #include "mel-synth.h"
 #include "mel-export-private.h"
+#include "mel-synth-private.h"
 
 #include <fluidsynth.h>
 #include <math.h>
@@ -246,36 +247,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Synth, synth_free)
 
 /* ---- SoundFont check ------------------------------------------------------ */
 
-static guint32
-read_le32 (const guint8 *p)
-{
-  return (guint32) p[0] | (guint32) p[1] << 8 | (guint32) p[2] << 16 | (guint32) p[3] << 24;
-}
-
-/* Walks the RIFF chunks of @path: "RIFF" "sfbk" with the LIST chunks INFO,
- * sdta and pdta inside the file, and the nine preset-data tables in pdta
- * with whole records.  FluidSynth would reject a damaged file too, but its
- * fallback loader (libinstpatch) reports that through g_critical, which
- * must not reach a user's terminal, let alone abort a test. */
+/* FluidSynth would reject a damaged file too, but its fallback loader
+ * (libinstpatch) reports that through g_critical, which must not reach a
+ * user's terminal, let alone abort a test: so we look first. */
 static gboolean
 check_soundfont (const char *path, GError **error)
 {
-  static const struct
-  {
-    const char *id;
-    guint32 record;
-    guint32 min_records; /* including the terminal record */
-  } tables[] = {
-    { "phdr", 38, 2 }, { "pbag", 4, 1 }, { "pmod", 10, 1 }, { "pgen", 4, 1 }, { "inst", 22, 2 },
-    { "ibag", 4, 1 },  { "imod", 10, 1 }, { "igen", 4, 1 }, { "shdr", 46, 2 },
-  };
   g_autoptr (GFile) file = g_file_new_for_path (path);
   g_autoptr (GFileInputStream) in = g_file_read (file, NULL, NULL);
   g_autoptr (GFileInfo) info = NULL;
-  const char *problem = NULL;
-  guint8 head[12];
-  guint found = 0, tables_found = 0;
-  goffset size, pos = 12;
+  const char *problem;
 
   if (in == NULL)
     {
@@ -283,51 +264,7 @@ check_soundfont (const char *path, GError **error)
       return FALSE;
     }
   info = g_file_input_stream_query_info (in, G_FILE_ATTRIBUTE_STANDARD_SIZE, NULL, NULL);
-  size = info != NULL ? g_file_info_get_size (info) : 0;
-  if (!g_input_stream_read_all (G_INPUT_STREAM (in), head, 12, NULL, NULL, NULL) || size < 12 ||
-      memcmp (head, "RIFF", 4) != 0 || memcmp (head + 8, "sfbk", 4) != 0)
-    problem = "not a SoundFont 2 file";
-  else if ((goffset) read_le32 (head + 4) + 8 > size)
-    problem = "the file is truncated";
-  while (problem == NULL && pos + 12 <= size && found != 7)
-    {
-      guint8 chunk[12];
-      if (!g_seekable_seek (G_SEEKABLE (in), pos, G_SEEK_SET, NULL, NULL) ||
-          !g_input_stream_read_all (G_INPUT_STREAM (in), chunk, 12, NULL, NULL, NULL))
-        break;
-      goffset len = read_le32 (chunk + 4);
-      if (pos + 8 + len > size)
-        {
-          problem = "a chunk runs past the end of the file";
-          break;
-        }
-      if (memcmp (chunk, "LIST", 4) == 0 && memcmp (chunk + 8, "INFO", 4) == 0)
-        found |= 1;
-      else if (memcmp (chunk, "LIST", 4) == 0 && memcmp (chunk + 8, "sdta", 4) == 0)
-        found |= 2;
-      else if (memcmp (chunk, "LIST", 4) == 0 && memcmp (chunk + 8, "pdta", 4) == 0)
-        {
-          found |= 4;
-          for (goffset sub = pos + 12; sub + 8 <= pos + 8 + len;)
-            {
-              guint8 sh[8];
-              if (!g_seekable_seek (G_SEEKABLE (in), sub, G_SEEK_SET, NULL, NULL) ||
-                  !g_input_stream_read_all (G_INPUT_STREAM (in), sh, 8, NULL, NULL, NULL))
-                break;
-              guint32 sub_len = read_le32 (sh + 4);
-              for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
-                if (memcmp (sh, tables[t].id, 4) == 0 && sub_len % tables[t].record == 0 &&
-                    sub_len >= tables[t].min_records * tables[t].record)
-                  tables_found |= 1u << t;
-              sub += 8 + sub_len + (sub_len & 1);
-            }
-        }
-      pos += 8 + len + (len & 1);
-    }
-  if (problem == NULL && found != 7)
-    problem = "the INFO, sample or preset section is missing";
-  if (problem == NULL && tables_found != (1u << G_N_ELEMENTS (tables)) - 1)
-    problem = "the preset tables are damaged";
+  problem = _mel_soundfont_check (G_INPUT_STREAM (in), info != NULL ? g_file_info_get_size (info) : 0);
   if (problem != NULL)
     {
       g_set_error (error, MEL_AUDIO_ERROR, MEL_AUDIO_ERROR_BAD_SOUNDFONT, "Cannot use the SoundFont '%s': %s. %s",

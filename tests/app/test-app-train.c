@@ -95,6 +95,14 @@ latency_tick_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static MelRun *resumed_run;
+
+static gboolean
+run_is_past (gpointer user_data)
+{
+  return mel_run_get_step (resumed_run) > *(guint64 *) user_data;
+}
+
 static void
 test_pause_resume (void)
 {
@@ -105,7 +113,7 @@ test_pause_resume (void)
   MelRun *run;
 
   gtk_window_present (GTK_WINDOW (window));
-  run = app_test_start_tiny_run (window, 3000);
+  run = app_test_start_tiny_run (window, 20000);
   g_assert_true (app_test_wait_for (run_has_stepped, run, 60));
   mel_run_pause (run);
   g_assert_true (app_test_wait_for (app_test_run_done, run, 60));
@@ -122,18 +130,28 @@ test_pause_resume (void)
   songs = mel_corpus_store_dup_unique_songs (mel_window_get_corpus_store (window));
   g_assert_true (mel_run_start (run, songs, &error));
   g_assert_no_error (error);
+  resumed_run = run;
   {
     Latency latency = { 0, 0, 0 };
     guint source = g_timeout_add (10, latency_tick_cb, &latency);
+    guint64 paused_at = mel_run_get_step (run);
 
-    g_assert_true (app_test_wait_for (app_test_run_done, run, 150));
+    /* It goes on from where it paused… */
+    g_assert_true (app_test_wait_for (run_is_past, &paused_at, 120));
+    g_assert_true (mel_run_is_active (run));
+    app_test_spin (1.0);
     g_source_remove (source);
-    g_test_message ("main loop while training: %u ticks, longest gap %.1f ms", latency.ticks,
-                    latency.worst / 1000.0);
+    g_test_message ("main loop while training: %u ticks in 1 s, longest gap %.1f ms",
+                    latency.ticks, latency.worst / 1000.0);
     /* Generous for a loaded CI machine; a blocked main thread takes seconds. */
     g_assert_cmpint (latency.worst, <, 500 * 1000);
   }
-  g_assert_cmpint (mel_run_get_status (run), ==, MEL_RUN_FINISHED);
+  /* … and Stop ends it for good, with a usable checkpoint. */
+  mel_run_stop (run);
+  g_assert_true (app_test_wait_for (app_test_run_done, run, 60));
+  g_assert_cmpint (mel_run_get_status (run), ==, MEL_RUN_STOPPED);
+  g_assert_false (mel_run_can_resume (run));
+  g_assert_nonnull (mel_run_get_checkpoint_path (run));
   app_test_stop (app, window);
 }
 
