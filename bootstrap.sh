@@ -20,7 +20,7 @@ PACKAGES=(
   timgm6mb-soundfont fonts-noto-core
   # tests: Xvfb for the GUI, validators, sanitizer runtime, audio tools
   xvfb xauth desktop-file-utils appstream libxml2-utils libclang-rt-14-dev
-  libgtk-4-media-gstreamer fluidsynth sox midicsv
+  libgtk-4-media-gstreamer gstreamer1.0-plugins-good fluidsynth sox midicsv
   # optional: data-parallel training over MPI
   libopenmpi-dev openmpi-bin
 )

@@ -88,7 +88,7 @@ test_compare (void)
   g_clear_pointer (&err, g_free);
 
   g_assert_cmpint (run_cli (&out, &err, "compare", gru, ngram, "--samples", "4", "--steps", "64", "--folds", "3",
-                            "--baseline-order", "6", "--json", "--html", html, NULL),
+                            "--baseline-order", "6", "--cv-runs", "--json", "--html", html, NULL),
                    ==, 0);
   g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
   g_assert_no_error (error);
@@ -114,6 +114,15 @@ test_compare (void)
   g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (root, "baseline_cross_validation"),
                                                "folds"),
                    ==, 3);
+  /* --cv-runs: the GRU's configuration retrained on every fold (5 steps each). */
+  {
+    JsonObject *cv = json_object_get_object_member (json_array_get_object_element (runs, 0), "cross_validation");
+    JsonObject *pooled = json_object_get_object_member (cv, "pooled");
+
+    g_assert_cmpint (json_object_get_int_member (cv, "folds"), ==, 3);
+    g_assert_cmpint (json_object_get_int_member (pooled, "symbols"), >, 0);
+    g_assert_true (json_object_get_double_member (pooled, "bits_per_symbol") > 0);
+  }
   g_assert_true (json_object_has_member (json_object_get_object_member (json_object_get_object_member (counted, "samples"),
                                                                         "histograms"),
                                          "pitch-class"));

@@ -350,17 +350,20 @@ test_vae_runs (Fixture *f, gconstpointer data)
   g_assert_true (isfinite (g_array_index (c->history, MelEpochRecord, 0).valid_loss));
 }
 
-/* A run of 2 processes resumes in 1 and a run of 1 in 3 (an uneven split
- * of the batch), landing where 8 uninterrupted one-process steps do. */
+/* A run of 2 processes resumes in 1, and a run of 1 in 3 (7 windows split
+ * 2 + 2 + 3), each landing where 8 uninterrupted one-process steps with
+ * the same global batch do. */
 static void
 test_resume_other_size (Fixture *f, gconstpointer data)
 {
   g_autofree char *straight = g_build_filename (f->dir, "straight.ckpt", NULL);
+  g_autofree char *straight7 = g_build_filename (f->dir, "straight7.ckpt", NULL);
   g_autofree char *mixed = g_build_filename (f->dir, "mixed.ckpt", NULL);
   g_autofree char *mixed3 = g_build_filename (f->dir, "mixed3.ckpt", NULL);
   g_autoptr(MelCheckpoint) a = NULL;
   g_autoptr(MelCheckpoint) b = NULL;
   g_autoptr(MelCheckpoint) c = NULL;
+  g_autoptr(MelCheckpoint) d = NULL;
   /* A constant rate: the cosine schedule depends on the planned length,
    * which --max-steps changes between the parts. */
 #define COMMON "--hidden", "32", "--layers", "1", "--embed", "16", "--epochs", "1", "--seed", "9", \
@@ -368,7 +371,8 @@ test_resume_other_size (Fixture *f, gconstpointer data)
   const char *const full[] = { COMMON, "--batch", "6", "--max-steps", "8", "-o", straight, NULL };
   const char *const first[] = { COMMON, "--batch", "3", "--max-steps", "4", "-o", mixed, NULL };
   const char *const rest[] = { "--resume", mixed, "--max-steps", "8", NULL };
-  const char *const first3[] = { COMMON, "--batch", "6", "--max-steps", "4", "-o", mixed3, NULL };
+  const char *const full7[] = { COMMON, "--batch", "7", "--max-steps", "8", "-o", straight7, NULL };
+  const char *const first3[] = { COMMON, "--batch", "7", "--max-steps", "4", "-o", mixed3, NULL };
   const char *const rest3[] = { "--resume", mixed3, "--max-steps", "8", NULL };
 #undef COMMON
 
@@ -377,16 +381,19 @@ test_resume_other_size (Fixture *f, gconstpointer data)
   g_assert_cmpint (run_train (0, full, NULL), ==, 0);
   g_assert_cmpint (run_train (2, first, NULL), ==, 0);
   g_assert_cmpint (run_train (0, rest, NULL), ==, 0);
+  g_assert_cmpint (run_train (0, full7, NULL), ==, 0);
   g_assert_cmpint (run_train (0, first3, NULL), ==, 0);
   g_assert_cmpint (run_train (3, rest3, NULL), ==, 0);
   a = load (f->dir, "straight.ckpt");
   b = load (f->dir, "mixed.ckpt");
   c = load (f->dir, "mixed3.ckpt");
+  d = load (f->dir, "straight7.ckpt");
   g_assert_cmpuint (b->state.step, ==, 8);
   g_assert_cmpuint (c->state.step, ==, 8);
-  g_test_message ("resumed 2 → 1: %.3g, 1 → 3: %.3g", max_param_diff (a, b), max_param_diff (a, c));
+  g_assert_cmpuint (c->train.batch_size, ==, 7);
+  g_test_message ("resumed 2 → 1: %.3g, 1 → 3: %.3g", max_param_diff (a, b), max_param_diff (d, c));
   g_assert_cmpfloat (max_param_diff (a, b), <=, PARAM_TOLERANCE);
-  g_assert_cmpfloat (max_param_diff (a, c), <=, PARAM_TOLERANCE);
+  g_assert_cmpfloat (max_param_diff (d, c), <=, PARAM_TOLERANCE);
 }
 
 /* The pid of the process of rank @rank among the descendants of @ancestor. */

@@ -3,12 +3,14 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
 #include "mel-checkpoint.h"
 #include "mel-evaluate.h"
 #include "mel-model.h"
+#include "mel-trainer.h"
 
 static MelVocab *
 test_vocab (void)
@@ -202,7 +204,6 @@ test_checkpoint_round_trip (void)
   /* Damaged counts are refused with an error, never trusted. */
   {
     gsize blob_size;
-    g_autofree guint8 *blob = g_memdup2 (g_bytes_get_data (ckpt->model_data, &blob_size), 0);
     const guint8 *original = g_bytes_get_data (ckpt->model_data, &blob_size);
 
     for (gsize cut = 0; cut < blob_size; cut += 7)
@@ -296,6 +297,54 @@ test_higher_order_helps (void)
   g_assert_cmpfloat (tri.pitch_bits, <, uni.pitch_bits);
 }
 
+/* The trainer counts an n-gram in one pass: one epoch, no optimizer steps,
+ * the same model as mel_model_fit, checkpoints written as usual. */
+static void
+test_trainer_counts (void)
+{
+  g_autoptr(MelVocab) vocab = test_vocab ();
+  g_autoptr(MelModel) reference = fitted (4, stream, G_N_ELEMENTS (stream));
+  g_autoptr(MelTrainer) trainer = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("mel-ngram-XXXXXX", NULL);
+  g_autofree char *last = g_build_filename (dir, "n.ckpt", NULL);
+  g_autofree char *best = g_build_filename (dir, "n.best.ckpt", NULL);
+  g_autoptr(MelCheckpoint) saved = NULL;
+  g_autoptr(MelModel) loaded = NULL;
+  g_autofree float *expected = NULL;
+  MelModelConfig mc;
+  MelTrainConfig tc;
+
+  mel_model_config_init (&mc, MEL_MODEL_NGRAM, 8);
+  mc.ngram_order = 4;
+  mel_train_config_init (&tc);
+  tc.window = 8;
+  tc.stride = 4;
+  tc.batch_size = 2;
+  trainer = mel_trainer_new (&mc, &tc, vocab, stream, G_N_ELEMENTS (stream), stream, 12, &error);
+  g_assert_no_error (error);
+  mel_trainer_set_checkpoint_paths (trainer, last, best);
+  g_assert_true (mel_trainer_run (trainer, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (mel_trainer_get_stop_reason (trainer), ==, MEL_TRAIN_STOP_EPOCHS);
+  g_assert_cmpuint (mel_trainer_get_history (trainer)->len, ==, 1);
+  g_assert_cmpuint (mel_trainer_get_state (trainer)->step, ==, 0);
+  g_assert_true (mel_trainer_get_state (trainer)->finished);
+
+  expected = g_memdup2 (mel_model_forward (reference, stream, 1, G_N_ELEMENTS (stream)),
+                        G_N_ELEMENTS (stream) * 8 * sizeof (float));
+  saved = mel_checkpoint_load (best, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (saved->model_data);
+  loaded = mel_checkpoint_create_model (saved, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (mel_model_forward (loaded, stream, 1, G_N_ELEMENTS (stream)),
+                   G_N_ELEMENTS (stream) * 8 * sizeof (float), expected, G_N_ELEMENTS (stream) * 8 * sizeof (float));
+  g_remove (last);
+  g_remove (best);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -308,5 +357,6 @@ main (int argc, char **argv)
   g_test_add_func ("/mel/ngram/old-checkpoints", test_old_checkpoints_load);
   g_test_add_func ("/mel/ngram/bad-config", test_bad_config);
   g_test_add_func ("/mel/ngram/higher-order-helps", test_higher_order_helps);
+  g_test_add_func ("/mel/ngram/trainer-counts", test_trainer_counts);
   return g_test_run ();
 }

@@ -24,6 +24,11 @@ void _mel_score_widget_set_cursor (GtkWidget *widget, double time);
 /* "1 h 05 min", "3 min 20 s", "12 s"; "—" for NaN or negative.  Caller frees. */
 char *_mel_format_duration (double seconds);
 
+/* The tonic of a key in the UI language: "E♭" or, in German, "Es"; in lower
+ * case when @minor ("e♭", "es").  @step is 'C' … 'B', @alter the
+ * semitones (−1 flat).  Caller frees. */
+char *_mel_tonic_name (char step, int alter, gboolean minor);
+
 /* The tempo to play @song at when the user has chosen none. */
 double _mel_default_tempo (const MelSong *song);
 

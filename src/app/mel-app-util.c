@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 
 #include <glib/gi18n.h>
 
@@ -67,6 +68,42 @@ _mel_format_duration (double seconds)
     return g_strdup_printf (_("%u min %02u s"), (guint) (s / 60), (guint) (s % 60));
   /* Translators: seconds */
   return g_strdup_printf (_("%u s"), (guint) s);
+}
+
+/* Whole names, not a letter and an accidental: German says "Es" for E♭,
+ * "Fis" for F♯ and "H" for B. */
+char *
+_mel_tonic_name (char step, int alter, gboolean minor)
+{
+  /* Rows C … B; columns flat, natural, sharp. */
+  static const char *const names[7][3] = {
+    { NC_("tonic", "C♭"), NC_("tonic", "C"), NC_("tonic", "C♯") },
+    { NC_("tonic", "D♭"), NC_("tonic", "D"), NC_("tonic", "D♯") },
+    { NC_("tonic", "E♭"), NC_("tonic", "E"), NC_("tonic", "E♯") },
+    { NC_("tonic", "F♭"), NC_("tonic", "F"), NC_("tonic", "F♯") },
+    { NC_("tonic", "G♭"), NC_("tonic", "G"), NC_("tonic", "G♯") },
+    { NC_("tonic", "A♭"), NC_("tonic", "A"), NC_("tonic", "A♯") },
+    { NC_("tonic", "B♭"), NC_("tonic", "B"), NC_("tonic", "B♯") },
+  };
+  static const char letters[] = "CDEFGAB";
+  const char *at = step != '\0' ? strchr (letters, g_ascii_toupper (step)) : NULL;
+  g_autofree char *name = NULL;
+
+  if (at == NULL)
+    return g_strdup ("—");
+  if (alter >= -1 && alter <= 1)
+    name = g_strdup (g_dpgettext2 (GETTEXT_PACKAGE, "tonic", names[at - letters][alter + 1]));
+  else
+    {
+      /* Double accidentals: too rare in folk songs to name. */
+      GString *text = g_string_new (NULL);
+
+      g_string_append_c (text, *at);
+      for (int i = 0; i < ABS (alter); i++)
+        g_string_append (text, alter > 0 ? "♯" : "♭");
+      name = g_string_free (text, FALSE);
+    }
+  return minor ? g_utf8_strdown (name, -1) : g_steal_pointer (&name);
 }
 
 double

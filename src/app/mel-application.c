@@ -80,11 +80,11 @@ quit_action (GSimpleAction *action, GVariant *parameter, gpointer user_data)
   GApplication *application = user_data;
   GList *windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (application)));
 
-  /* Closing the windows lets them cancel their workers first. */
+  /* Closing the windows cancels their workers; a training run holds the
+   * application until its checkpoint is written, then it ends by itself. */
   for (GList *l = windows; l != NULL; l = l->next)
     gtk_window_destroy (l->data);
   g_list_free (windows);
-  g_application_quit (application);
 }
 
 static void
@@ -171,6 +171,8 @@ mel_application_startup (GApplication *application)
                                          (const char *[]) { "<Alt>2", NULL });
   gtk_application_set_accels_for_action (gtk_app, "win.show-view::generate",
                                          (const char *[]) { "<Alt>3", NULL });
+  gtk_application_set_accels_for_action (gtk_app, "win.show-view::compare",
+                                         (const char *[]) { "<Alt>4", NULL });
   gtk_application_set_accels_for_action (gtk_app, "win.search",
                                          (const char *[]) { "<Control>f", NULL });
   gtk_application_set_accels_for_action (gtk_app, "win.play",

@@ -83,10 +83,11 @@ fill_rejections (MelCorpusStats *self, const MelCorpus *corpus)
 static void
 fill_keys (MelCorpusStats *self, const MelCorpus *corpus)
 {
-  static const char *const major_names[12] = { "C", "D♭", "D", "E♭", "E", "F", "F♯", "G", "A♭",
-                                               "A", "B♭", "B" };
-  static const char *const minor_names[12] = { "c", "c♯", "d", "e♭", "e", "f", "f♯", "g", "g♯",
-                                               "a", "b♭", "b" };
+  /* The spelling of each pitch class as a tonic: step and alteration. */
+  static const char major_steps[] = "CDDEEFFGAABB", minor_steps[] = "CCDEEFFGGABB";
+  static const gint8 major_alters[12] = { 0, -1, 0, -1, 0, 0, 1, 0, -1, 0, -1, 0 };
+  static const gint8 minor_alters[12] = { 0, 1, 0, -1, 0, 0, 1, 0, 1, 0, -1, 0 };
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   double counts[24] = { 0 };
   const char *labels[24];
   double values[24];
@@ -108,7 +109,11 @@ fill_keys (MelCorpusStats *self, const MelCorpus *corpus)
   for (guint i = 0; i < 24; i++)
     if (counts[i] > 0)
       {
-        labels[n] = i < 12 ? major_names[i] : minor_names[i - 12];
+        char *name = i < 12 ? _mel_tonic_name (major_steps[i], major_alters[i], FALSE)
+                            : _mel_tonic_name (minor_steps[i - 12], minor_alters[i - 12], TRUE);
+
+        g_ptr_array_add (names, name);
+        labels[n] = name;
         values[n++] = counts[i];
       }
   mel_bar_chart_set_data (self->keys_chart, labels, values, n);

@@ -4,6 +4,12 @@
  * encodes the seed with the run's preprocessing, samples with mel-sampler
  * and decodes the ids back into songs.  The main thread only shows them.
  *
+ * For an LSTM + attention run the worker also asks the model for the
+ * attention weights over each melody, shown as a heat map under its score.
+ * For a VAE run, Generate samples from the prior (mel-vae), and the
+ * Latent Space group interpolates between bar-aligned segments of two
+ * corpus songs; a slider walks through the decoded steps.
+ *
  * SPDX-License-Identifier: MIT
  */
 #include "config.h"
@@ -13,6 +19,9 @@
 #include <glib/gi18n.h>
 
 #include "mel-app-private.h"
+#include "mel-attention-map.h"
+#include "mel-score-view.h"
+#include "mel-vae.h"
 #include "mel-checkpoint.h"
 #include "mel-dataset.h"
 #include "mel-generate-view.h"
@@ -38,6 +47,19 @@ struct _MelGenerateView
   GtkSpinButton *samples_spin;
   GtkSpinButton *seed_bars_spin;
   GtkSpinButton *rng_seed_spin;
+
+  AdwPreferencesGroup *seed_group;
+  AdwPreferencesGroup *vae_group;  /* shown for VAE runs */
+  AdwEntryRow *vae_song_a_entry;
+  AdwEntryRow *vae_song_b_entry;
+  GtkSpinButton *vae_points_spin;
+  GtkSwitch *vae_slerp_switch;
+  GtkWidget *interpolation_page;
+  GtkLabel *interpolation_label;
+  GtkScale *interpolation_scale;
+  GtkStack *interpolation_stack;
+  GPtrArray *interpolation_rows; /* MelSampleRow* of the last interpolation */
+  GPtrArray *attention_maps;     /* MelAttentionMap* per row, NULL entries for none */
 
   MelCorpusStore *store;
   GListStore *runs;
@@ -87,9 +109,24 @@ add_spin_row (AdwPreferencesGroup *group, const char *title, const char *tooltip
 
 /* ---- the worker ------------------------------------------------------------ */
 
+/* Attention maps beyond this many steps would be unreadable and slow. */
+#define MAX_ATTENTION_STEPS 512
+
+typedef enum
+{
+  JOB_CONTINUE,    /* sample after the seed (mel-sampler) */
+  JOB_PRIOR,       /* VAE: decode z ~ N(0, I) */
+  JOB_INTERPOLATE, /* VAE: decode the way between two segments */
+} JobKind;
+
 typedef struct
 {
+  JobKind kind;
   char *checkpoint_path;
+  MelSong *song_a;      /* JOB_INTERPOLATE */
+  MelSong *song_b;
+  guint n_points;
+  gboolean slerp;
   MelTransposeMode transpose;
   MelSong *seed_song;   /* may be NULL */
   guint seed_bars;
@@ -106,6 +143,8 @@ static void
 generate_job_free (GenerateJob *job)
 {
   g_free (job->checkpoint_path);
+  g_clear_pointer (&job->song_a, mel_song_unref);
+  g_clear_pointer (&job->song_b, mel_song_unref);
   g_clear_pointer (&job->seed_song, mel_song_unref);
   g_strfreev (job->seed_symbols);
   g_free (job);
@@ -165,7 +204,197 @@ seed_symbols (GenerateJob *job, MelMeter *meter, MelKeySignature *signature, Mel
   return symbols;
 }
 
-static GPtrArray *
+typedef struct
+{
+  JobKind kind;
+  GPtrArray *songs;     /* MelSong* */
+  GPtrArray *attention; /* GBytes* per song (n_heads × steps × steps floats), or NULL */
+  guint n_heads;
+} GenerateResult;
+
+static void
+generate_result_free (GenerateResult *result)
+{
+  g_clear_pointer (&result->songs, g_ptr_array_unref);
+  g_clear_pointer (&result->attention, g_ptr_array_unref);
+  g_free (result);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GenerateResult, generate_result_free)
+
+static GenerateResult *
+generate_result_new (JobKind kind)
+{
+  GenerateResult *result = g_new0 (GenerateResult, 1);
+
+  result->kind = kind;
+  result->songs = g_ptr_array_new_with_free_func ((GDestroyNotify) mel_song_unref);
+  return result;
+}
+
+/* The attention weights of @ids (primer and sample) for the heat map. */
+static GBytes *
+attention_of (MelModel *model, const gint32 *ids, guint n_ids, GError **error)
+{
+  guint n_heads = mel_model_get_config (model)->n_heads;
+  guint steps = MIN (n_ids, MAX_ATTENTION_STEPS);
+  gsize n_floats = (gsize) n_heads * steps * steps;
+  g_autofree float *weights = NULL;
+
+  if (steps == 0)
+    return g_bytes_new (NULL, 0);
+  weights = g_new (float, n_floats);
+  if (!mel_model_get_attention (model, ids, steps, weights, error))
+    return NULL;
+  return g_bytes_new_take (g_steal_pointer (&weights), n_floats * sizeof (float));
+}
+
+/* The symbols of @ids decoded into a song titled @title. */
+static MelSong *
+decode_ids (const MelCheckpoint *checkpoint, const gint32 *ids, guint n, const char *id,
+            const char *title, const MelMeter *meter, const MelKeySignature *signature,
+            GError **error)
+{
+  g_autofree const char **symbols = g_new (const char *, MAX (n, 1));
+  MelSong *song;
+
+  for (guint i = 0; i < n; i++)
+    symbols[i] = checkpoint->vocab->symbols[ids[i]];
+  song = mel_song_decode (symbols, n, id, meter, signature, error);
+  if (song != NULL)
+    mel_song_set_title (song, title);
+  return song;
+}
+
+/* The segment_steps ids of @found from its first full bar, encoded as the
+ * run was trained (as `melodist-cli vae` takes it), with its meter and key
+ * signature there. */
+static gint32 *
+segment_of (const MelCheckpoint *checkpoint, MelTransposeMode transpose, MelSong *found,
+            MelMeter *meter, MelKeySignature *signature, GError **error)
+{
+  guint steps = checkpoint->model_config.segment_steps;
+  g_autoptr(MelSong) song = NULL;
+  g_auto(GStrv) symbols = NULL;
+  g_autofree gint32 *ids = NULL;
+  const MelMeter *song_meter;
+  const MelKeySignature *song_signature;
+  const MelBar *bar;
+  MelRational onset;
+  guint first;
+
+  song = transpose == MEL_TRANSPOSE_NORMALISE
+         ? mel_song_transpose (found, mel_song_normalising_shift (found))
+         : mel_song_ref (found);
+  if (song->bars->len == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("Song “%s” has no bars"), found->id);
+      return NULL;
+    }
+  first = (song->bars->len > 1 && g_array_index (song->bars, MelBar, 0).number == 0) ? 1 : 0;
+  bar = &g_array_index (song->bars, MelBar, first);
+  onset = mel_rational_mul (bar->onset, mel_rational_new (MEL_STEPS_PER_QUARTER, 1));
+  symbols = mel_song_encode (song, error);
+  if (symbols == NULL)
+    return NULL;
+  if (onset.den != 1 || onset.num < 0 || (guint64) onset.num + steps > g_strv_length (symbols))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _("Song “%s” is shorter than the model’s segments of %u sixteenths"), found->id,
+                   steps);
+      return NULL;
+    }
+  ids = g_new (gint32, steps);
+  for (guint t = 0; t < steps; t++)
+    if ((ids[t] = mel_vocab_lookup (checkpoint->vocab, symbols[onset.num + t])) < 0)
+      {
+        g_set_error (error, MEL_DATASET_ERROR, MEL_DATASET_ERROR_BAD_SYMBOL,
+                     _("Song “%s” uses “%s”, which this model never saw"), found->id,
+                     symbols[onset.num + t]);
+        return NULL;
+      }
+  *meter = (MelMeter) { .onset = MEL_RATIONAL_ZERO, .numerator = 4, .denominator = 4 };
+  if ((song_meter = mel_song_get_meter_at (song, bar->onset)) != NULL && !song_meter->irregular)
+    *meter = *song_meter;
+  meter->onset = MEL_RATIONAL_ZERO;
+  mel_key_signature_init_fifths (signature, 0);
+  if ((song_signature = mel_song_get_key_signature_at (song, bar->onset)) != NULL
+      && song_signature->fifths != MEL_KEY_SIGNATURE_NONSTANDARD)
+    *signature = *song_signature;
+  return g_steal_pointer (&ids);
+}
+
+static GenerateResult *
+sample_prior (GenerateJob *job, const MelCheckpoint *checkpoint, MelModel *model,
+              GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GenerateResult) result = generate_result_new (JOB_PRIOR);
+  guint steps = checkpoint->model_config.segment_steps;
+  g_autofree gint32 *ids = g_new (gint32, steps);
+  MelMeter meter = { .onset = MEL_RATIONAL_ZERO, .numerator = 4, .denominator = 4 };
+  MelKeySignature signature;
+
+  mel_key_signature_init_fifths (&signature, 0);
+  for (guint s = 0; s < job->n_samples; s++)
+    {
+      g_autofree char *id = g_strdup_printf ("prior-%u-%u", job->generation, s + 1);
+      g_autofree char *title = g_strdup_printf (_("Prior Sample %u.%u"), job->generation, s + 1);
+      MelSong *song;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return NULL;
+      if (!mel_vae_sample_prior (model, job->rng_seed + s, job->temperature, ids, NULL, error))
+        return NULL;
+      song = decode_ids (checkpoint, ids, steps, id, title, &meter, &signature, error);
+      if (song == NULL)
+        return NULL;
+      g_ptr_array_add (result->songs, song);
+    }
+  return g_steal_pointer (&result);
+}
+
+static GenerateResult *
+interpolate (GenerateJob *job, const MelCheckpoint *checkpoint, MelModel *model, GError **error)
+{
+  g_autoptr(GenerateResult) result = generate_result_new (JOB_INTERPOLATE);
+  guint steps = checkpoint->model_config.segment_steps;
+  g_autofree gint32 *a = NULL, *b = NULL, *out = NULL;
+  MelMeter meter, meter_b;
+  MelKeySignature signature, signature_b;
+
+  a = segment_of (checkpoint, job->transpose, job->song_a, &meter, &signature, error);
+  if (a == NULL)
+    return NULL;
+  b = segment_of (checkpoint, job->transpose, job->song_b, &meter_b, &signature_b, error);
+  if (b == NULL)
+    return NULL;
+  out = g_new (gint32, (gsize) job->n_points * steps);
+  /* Greedy decoding (temperature 0): the steps differ only by their latents. */
+  if (!mel_vae_interpolate (model, a, b, job->n_points, job->slerp ? MEL_VAE_SLERP : MEL_VAE_LERP,
+                            0.0f, job->rng_seed, out, NULL, error))
+    return NULL;
+  for (guint p = 0; p < job->n_points; p++)
+    {
+      g_autofree char *id = g_strdup_printf ("interpolation-%u-%u", job->generation, p + 1);
+      g_autofree char *title = NULL;
+      MelSong *song;
+
+      if (p == 0)
+        title = g_strdup_printf (_("Step 1 of %u: “%s”"), job->n_points, job->song_a->id);
+      else if (p + 1 == job->n_points)
+        title = g_strdup_printf (_("Step %u of %u: “%s”"), p + 1, job->n_points, job->song_b->id);
+      else
+        title = g_strdup_printf (_("Step %u of %u"), p + 1, job->n_points);
+      song = decode_ids (checkpoint, out + (gsize) p * steps, steps, id, title, &meter, &signature,
+                         error);
+      if (song == NULL)
+        return NULL;
+      g_ptr_array_add (result->songs, song);
+    }
+  return g_steal_pointer (&result);
+}
+
+static GenerateResult *
 generate (GenerateJob *job, GCancellable *cancellable, GError **error)
 {
   g_autoptr(MelCheckpoint) checkpoint = NULL;
@@ -173,7 +402,7 @@ generate (GenerateJob *job, GCancellable *cancellable, GError **error)
   g_autoptr(GPtrArray) primer_symbols = NULL;
   g_autoptr(GPtrArray) samples = NULL;
   g_autoptr(GArray) primer = NULL;
-  g_autoptr(GPtrArray) songs = g_ptr_array_new_with_free_func ((GDestroyNotify) mel_song_unref);
+  g_autoptr(GenerateResult) result = generate_result_new (JOB_CONTINUE);
   MelSamplerConfig config;
   MelMeter meter;
   MelKeySignature signature;
@@ -186,6 +415,10 @@ generate (GenerateJob *job, GCancellable *cancellable, GError **error)
   model = mel_checkpoint_create_model (checkpoint, error);
   if (model == NULL)
     return NULL;
+  if (job->kind == JOB_PRIOR)
+    return sample_prior (job, checkpoint, model, cancellable, error);
+  if (job->kind == JOB_INTERPOLATE)
+    return interpolate (job, checkpoint, model, error);
   primer_symbols = seed_symbols (job, &meter, &signature, &pickup, error);
   if (primer_symbols == NULL)
     return NULL;
@@ -218,6 +451,11 @@ generate (GenerateJob *job, GCancellable *cancellable, GError **error)
   if (samples == NULL)
     return NULL;
 
+  if (checkpoint->model_config.kind == MEL_MODEL_LSTM_ATTN)
+    {
+      result->attention = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+      result->n_heads = checkpoint->model_config.n_heads;
+    }
   for (guint s = 0; s < samples->len; s++)
     {
       GArray *ids = g_ptr_array_index (samples, s);
@@ -235,21 +473,35 @@ generate (GenerateJob *job, GCancellable *cancellable, GError **error)
       if (song == NULL)
         return NULL;
       mel_song_set_title (song, title);
-      g_ptr_array_add (songs, song);
+      g_ptr_array_add (result->songs, song);
+      if (result->attention != NULL)
+        {
+          g_autoptr(GArray) all = g_array_new (FALSE, FALSE, sizeof (gint32));
+          GBytes *weights;
+
+          if (g_cancellable_set_error_if_cancelled (cancellable, error))
+            return NULL;
+          g_array_append_vals (all, primer->data, primer->len);
+          g_array_append_vals (all, ids->data, ids->len);
+          weights = attention_of (model, (const gint32 *) all->data, all->len, error);
+          if (weights == NULL)
+            return NULL;
+          g_ptr_array_add (result->attention, weights);
+        }
     }
-  return g_steal_pointer (&songs);
+  return g_steal_pointer (&result);
 }
 
 static void
 generate_worker (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   g_autoptr(GError) error = NULL;
-  GPtrArray *songs = generate (task_data, cancellable, &error);
+  GenerateResult *result = generate (task_data, cancellable, &error);
 
-  if (songs == NULL)
+  if (result == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
-    g_task_return_pointer (task, songs, (GDestroyNotify) g_ptr_array_unref);
+    g_task_return_pointer (task, result, (GDestroyNotify) generate_result_free);
 }
 
 /* ---- showing the results --------------------------------------------------- */
@@ -270,6 +522,9 @@ update_state (MelGenerateView *self)
       return;
     }
   gtk_spinner_stop (self->working_spinner);
+  if (self->interpolation_rows->len > 0
+      && g_strcmp0 (gtk_stack_get_visible_child_name (self->result_stack), "interpolation") == 0)
+    return;
   if (self->rows->len > 0)
     gtk_stack_set_visible_child_name (self->result_stack, "samples");
   else
@@ -284,47 +539,210 @@ playback_tempo (MelGenerateView *self, MelSong *song)
   return _mel_default_tempo (song);
 }
 
+/* Colours the notes of @row's score by the attention step @step pays to
+ * them: the weights of the sixteenths each note lasts, summed, scaled to
+ * the strongest note; the cursor marks the attending step. */
+static void
+attention_step_selected_cb (MelAttentionMap *map, int step, MelSampleRow *row)
+{
+  MelScoreView *score = MEL_SCORE_VIEW (mel_sample_row_get_score_view (row));
+  MelSong *song = mel_sample_row_get_song (row);
+  g_autofree double *values = NULL;
+  guint n_events = song->events->len;
+  guint n_steps = mel_attention_map_get_n_steps (map);
+  double max = 0.0;
+
+  if (step < 0)
+    {
+      mel_score_view_set_values (score, NULL, 0);
+      mel_score_view_set_cursor (score, -1.0);
+      return;
+    }
+  values = g_new (double, MAX (n_events, 1));
+  for (guint i = 0; i < n_events; i++)
+    {
+      const MelEvent *event = &g_array_index (song->events, MelEvent, i);
+      guint first = (guint) (mel_rational_to_double (event->onset) * MEL_STEPS_PER_QUARTER + 0.5);
+      guint last = (guint) (mel_rational_to_double (mel_rational_add (event->onset, event->duration))
+                            * MEL_STEPS_PER_QUARTER + 0.5);
+      double sum = 0.0;
+
+      values[i] = NAN;
+      if (mel_event_is_rest (event) || first > (guint) step || first >= n_steps)
+        continue;
+      for (guint s = first; s < MIN (last, n_steps); s++)
+        sum += mel_attention_map_get_weight (map, (guint) step, s);
+      values[i] = sum;
+      max = MAX (max, sum);
+    }
+  for (guint i = 0; i < n_events; i++)
+    if (!isnan (values[i]))
+      values[i] = max > 0.0 ? values[i] / max : 0.0;
+  mel_score_view_set_values (score, values, n_events);
+  mel_score_view_set_cursor (score, (double) step / MEL_STEPS_PER_QUARTER);
+}
+
+static void
+head_selected_cb (GtkDropDown *drop_down, GParamSpec *pspec, MelAttentionMap *map)
+{
+  /* Item 0 is the mean of the heads. */
+  mel_attention_map_set_head (map, (int) gtk_drop_down_get_selected (drop_down) - 1);
+}
+
+/* A heat map of @weights under the score of @row, with a head chooser. */
+static GtkWidget *
+attach_attention (MelSampleRow *row, GBytes *weights, guint n_heads)
+{
+  gsize size = 0;
+  const float *data = g_bytes_get_data (weights, &size);
+  guint n_steps = n_heads > 0 ? (guint) (sqrt ((double) size / sizeof (float) / n_heads) + 0.5) : 0;
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  GtkWidget *header = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *label = gtk_label_new (_("Attention: each row is a step of the melody, each column a "
+                                      "step it looks back at (x is time, as in the score). Click a "
+                                      "row to colour the notes it attends to."));
+  g_autoptr(GtkStringList) heads = gtk_string_list_new (NULL);
+  GtkWidget *drop_down;
+  GtkWidget *map = mel_attention_map_new ();
+
+  gtk_string_list_append (heads, _("Mean of All Heads"));
+  for (guint h = 0; h < n_heads; h++)
+    {
+      g_autofree char *name = g_strdup_printf (_("Head %u"), h + 1);
+      gtk_string_list_append (heads, name);
+    }
+  drop_down = gtk_drop_down_new (G_LIST_MODEL (g_steal_pointer (&heads)), NULL);
+  gtk_widget_set_tooltip_text (drop_down, _("Attention head shown"));
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0f);
+  gtk_widget_set_hexpand (label, TRUE);
+  gtk_widget_add_css_class (label, "dim-label");
+  gtk_widget_add_css_class (label, "caption");
+  gtk_box_append (GTK_BOX (header), label);
+  gtk_box_append (GTK_BOX (header), drop_down);
+  gtk_widget_set_margin_start (header, 12);
+  gtk_widget_set_margin_end (header, 12);
+  gtk_box_append (GTK_BOX (box), header);
+  gtk_box_append (GTK_BOX (box), map);
+  /* No side margins: the map shares the score's x origin, so its columns
+   * can sit under the notes. */
+  gtk_widget_set_margin_bottom (box, 12);
+  mel_attention_map_set_score_view (MEL_ATTENTION_MAP (map),
+                                    MEL_SCORE_VIEW (mel_sample_row_get_score_view (row)));
+
+  if (n_steps > 0 && (gsize) n_heads * n_steps * n_steps * sizeof (float) == size)
+    mel_attention_map_set_weights (MEL_ATTENTION_MAP (map), data, n_heads, n_steps);
+  g_signal_connect_object (map, "step-selected", G_CALLBACK (attention_step_selected_cb), row, 0);
+  g_signal_connect_object (drop_down, "notify::selected", G_CALLBACK (head_selected_cb), map, 0);
+  mel_sample_row_add_extra (row, box);
+  return map;
+}
+
+static void
+show_samples (MelGenerateView *self, GenerateResult *result)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->samples_list))) != NULL)
+    gtk_list_box_remove (self->samples_list, child);
+  g_ptr_array_set_size (self->rows, 0);
+  g_ptr_array_set_size (self->attention_maps, 0);
+  for (guint i = 0; i < result->songs->len; i++)
+    {
+      MelSong *song = g_ptr_array_index (result->songs, i);
+      GtkWidget *row = mel_sample_row_new (song, song->title, self->player,
+                                           playback_tempo (self, song));
+      GtkWidget *map = NULL;
+
+      if (result->attention != NULL && i < result->attention->len)
+        map = attach_attention (MEL_SAMPLE_ROW (row), g_ptr_array_index (result->attention, i),
+                                result->n_heads);
+      gtk_list_box_append (self->samples_list, row);
+      g_ptr_array_add (self->rows, row);
+      g_ptr_array_add (self->attention_maps, map);
+    }
+  gtk_stack_set_visible_child_name (self->result_stack, "samples");
+}
+
+static void
+interpolation_step_changed_cb (MelGenerateView *self, GtkRange *range)
+{
+  guint n = self->interpolation_rows->len;
+  guint step = (guint) CLAMP (gtk_range_get_value (range) + 0.5, 1.0, (double) MAX (n, 1)) - 1;
+  g_autofree char *text = NULL;
+
+  if (n == 0)
+    return;
+  gtk_stack_set_visible_child (self->interpolation_stack,
+                               g_ptr_array_index (self->interpolation_rows, step));
+  text = g_strdup_printf (_("Step %u of %u"), step + 1, n);
+  gtk_label_set_text (self->interpolation_label, text);
+}
+
+static void
+show_interpolation (MelGenerateView *self, GenerateResult *result)
+{
+  GtkWidget *child;
+  guint n = result->songs->len;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->interpolation_stack))) != NULL)
+    gtk_stack_remove (self->interpolation_stack, child);
+  g_ptr_array_set_size (self->interpolation_rows, 0);
+  for (guint i = 0; i < n; i++)
+    {
+      MelSong *song = g_ptr_array_index (result->songs, i);
+      GtkWidget *row = mel_sample_row_new (song, song->title, self->player,
+                                           playback_tempo (self, song));
+
+      gtk_stack_add_child (self->interpolation_stack, row);
+      g_ptr_array_add (self->interpolation_rows, row);
+    }
+  gtk_scale_clear_marks (self->interpolation_scale);
+  for (guint i = 1; i <= n; i++)
+    gtk_scale_add_mark (self->interpolation_scale, i, GTK_POS_BOTTOM, NULL);
+  gtk_range_set_range (GTK_RANGE (self->interpolation_scale), 1, MAX (n, 2));
+  gtk_range_set_value (GTK_RANGE (self->interpolation_scale), 1);
+  interpolation_step_changed_cb (self, GTK_RANGE (self->interpolation_scale));
+  gtk_stack_set_visible_child_name (self->result_stack, "interpolation");
+}
+
 static void
 generate_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   MelGenerateView *self = MEL_GENERATE_VIEW (source);
   GTask *task = G_TASK (result);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) songs = g_task_propagate_pointer (task, &error);
-  GtkWidget *child;
+  g_autoptr(GenerateResult) generated = g_task_propagate_pointer (task, &error);
+  MelWindow *window = get_window (self);
+  g_autofree char *text = NULL;
 
   if (g_task_get_cancellable (task) != self->cancellable)
     return; /* superseded */
   g_clear_object (&self->cancellable);
 
-  if (songs == NULL)
+  if (generated == NULL)
     {
-      MelWindow *window = get_window (self);
       if (window != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         mel_window_show_error (window, _("Could not write melodies"), error);
       update_state (self);
       return;
     }
 
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->samples_list))) != NULL)
-    gtk_list_box_remove (self->samples_list, child);
-  g_ptr_array_set_size (self->rows, 0);
-  for (guint i = 0; i < songs->len; i++)
+  if (generated->kind == JOB_INTERPOLATE)
     {
-      MelSong *song = g_ptr_array_index (songs, i);
-      GtkWidget *row = mel_sample_row_new (song, song->title, self->player,
-                                           playback_tempo (self, song));
-      gtk_list_box_append (self->samples_list, row);
-      g_ptr_array_add (self->rows, row);
+      show_interpolation (self, generated);
+      text = g_strdup_printf (ngettext ("%u step decoded", "%u steps decoded", generated->songs->len),
+                              generated->songs->len);
+    }
+  else
+    {
+      show_samples (self, generated);
+      text = g_strdup_printf (ngettext ("%u melody written", "%u melodies written",
+                                        generated->songs->len), generated->songs->len);
     }
   update_state (self);
-  {
-    MelWindow *window = get_window (self);
-    g_autofree char *text = g_strdup_printf (ngettext ("%u melody written", "%u melodies written",
-                                                       songs->len), songs->len);
-    if (window != NULL)
-      mel_window_add_toast (window, text);
-  }
+  if (window != NULL)
+    mel_window_add_toast (window, text);
 }
 
 /* ---- actions ----------------------------------------------------------------- */
@@ -348,19 +766,38 @@ find_seed_song (MelGenerateView *self, GError **error)
   return song;
 }
 
-static void
-run_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+static gboolean
+run_is_vae (MelRun *run)
 {
-  MelGenerateView *self = MEL_GENERATE_VIEW (widget);
-  MelRun *run = mel_generate_view_get_selected_run (self);
+  return run != NULL && mel_run_get_config (run)->model.kind == MEL_MODEL_VAE;
+}
+
+static void
+start_job (MelGenerateView *self, GenerateJob *job)
+{
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GError) error = NULL;
+
+  self->cancellable = g_cancellable_new ();
+  task = g_task_new (self, self->cancellable, generate_done_cb, NULL);
+  g_task_set_source_tag (task, start_job);
+  g_task_set_task_data (task, job, (GDestroyNotify) generate_job_free);
+  g_task_run_in_thread (task, generate_worker);
+  update_state (self);
+}
+
+/* A job for the selected run with the sampling settings, or NULL when no
+ * run can be used now. */
+static GenerateJob *
+new_job (MelGenerateView *self, JobKind kind)
+{
+  MelRun *run = mel_generate_view_get_selected_run (self);
   GenerateJob *job;
 
   if (run == NULL || self->cancellable != NULL || mel_run_get_checkpoint_path (run) == NULL)
-    return;
+    return NULL;
 
   job = g_new0 (GenerateJob, 1);
+  job->kind = kind;
   job->checkpoint_path = g_strdup (mel_run_get_checkpoint_path (run));
   job->transpose = mel_run_get_config (run)->preprocess.transpose;
   job->seed_bars = gtk_spin_button_get_value_as_int (self->seed_bars_spin);
@@ -372,6 +809,83 @@ run_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
   if (job->rng_seed == 0)
     job->rng_seed = g_random_int () + 1; /* 0 means a new seed each time */
   job->generation = ++self->generation;
+  return job;
+}
+
+static void
+sample_prior_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  MelGenerateView *self = MEL_GENERATE_VIEW (widget);
+  GenerateJob *job;
+
+  if (!run_is_vae (mel_generate_view_get_selected_run (self)))
+    return;
+  job = new_job (self, JOB_PRIOR);
+  if (job != NULL)
+    start_job (self, job);
+}
+
+static MelSong *
+find_song (MelGenerateView *self, AdwEntryRow *entry, GError **error)
+{
+  MelCorpus *corpus = mel_corpus_store_get_corpus (self->store);
+  g_autofree char *id = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (entry))));
+  MelSong *song;
+
+  if (corpus == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("No corpus is loaded"));
+      return NULL;
+    }
+  song = mel_corpus_find (corpus, id);
+  if (song == NULL)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("No song “%s” in the corpus"), id);
+  return song;
+}
+
+static void
+interpolate_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  MelGenerateView *self = MEL_GENERATE_VIEW (widget);
+  g_autoptr(GError) error = NULL;
+  MelSong *a, *b;
+  GenerateJob *job;
+
+  if (!run_is_vae (mel_generate_view_get_selected_run (self)) || self->cancellable != NULL)
+    return;
+  if ((a = find_song (self, self->vae_song_a_entry, &error)) == NULL
+      || (b = find_song (self, self->vae_song_b_entry, &error)) == NULL)
+    {
+      if (get_window (self) != NULL)
+        mel_window_show_error (get_window (self), _("Could not interpolate"), error);
+      return;
+    }
+  job = new_job (self, JOB_INTERPOLATE);
+  if (job == NULL)
+    return;
+  job->song_a = mel_song_ref (a);
+  job->song_b = mel_song_ref (b);
+  job->n_points = gtk_spin_button_get_value_as_int (self->vae_points_spin);
+  job->slerp = gtk_switch_get_active (self->vae_slerp_switch);
+  start_job (self, job);
+}
+
+static void
+run_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  MelGenerateView *self = MEL_GENERATE_VIEW (widget);
+  g_autoptr(GError) error = NULL;
+  GenerateJob *job;
+
+  /* A VAE writes from its latent space, not after a seed. */
+  if (run_is_vae (mel_generate_view_get_selected_run (self)))
+    {
+      sample_prior_action (widget, "generate.sample-prior", NULL);
+      return;
+    }
+  job = new_job (self, JOB_CONTINUE);
+  if (job == NULL)
+    return;
 
   switch (adw_combo_row_get_selected (self->seed_kind_row))
     {
@@ -403,13 +917,7 @@ run_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
     default:
       break;
     }
-
-  self->cancellable = g_cancellable_new ();
-  task = g_task_new (self, self->cancellable, generate_done_cb, NULL);
-  g_task_set_source_tag (task, run_action);
-  g_task_set_task_data (task, job, (GDestroyNotify) generate_job_free);
-  g_task_run_in_thread (task, generate_worker);
-  update_state (self);
+  start_job (self, job);
 }
 
 static void
@@ -463,6 +971,23 @@ seed_kind_changed_cb (MelGenerateView *self, GParamSpec *pspec, AdwComboRow *row
 
 /* ---- runs ---------------------------------------------------------------------- */
 
+/* The seed is for sequence models; the latent space for a VAE. */
+static void
+update_kind (MelGenerateView *self)
+{
+  gboolean vae = run_is_vae (mel_generate_view_get_selected_run (self));
+
+  gtk_widget_set_visible (GTK_WIDGET (self->seed_group), !vae);
+  gtk_widget_set_visible (GTK_WIDGET (self->vae_group), vae);
+  /* A VAE decodes segments of a fixed length from its full distribution. */
+  gtk_widget_set_visible (gtk_widget_get_ancestor (GTK_WIDGET (self->top_k_spin), ADW_TYPE_ACTION_ROW),
+                          !vae);
+  gtk_widget_set_visible (gtk_widget_get_ancestor (GTK_WIDGET (self->bars_spin), ADW_TYPE_ACTION_ROW),
+                          !vae);
+  gtk_widget_set_visible (gtk_widget_get_ancestor (GTK_WIDGET (self->seed_bars_spin),
+                                                   ADW_TYPE_ACTION_ROW), !vae);
+}
+
 static gboolean
 run_is_usable (gpointer item, gpointer user_data)
 {
@@ -501,6 +1026,7 @@ selected_run_changed_cb (MelGenerateView *self, GParamSpec *pspec, AdwComboRow *
 
   if (run != NULL && self->settings != NULL)
     g_settings_set_string (self->settings, "last-run", mel_run_get_id (run));
+  update_kind (self);
 }
 
 /* Chooses the run used last time, if it is still there. */
@@ -559,6 +1085,7 @@ mel_generate_view_bind (MelGenerateView *self, MelCorpusStore *store, GListStore
   select_last_run (self);
   g_signal_connect_object (self->run_row, "notify::selected", G_CALLBACK (selected_run_changed_cb),
                            self, G_CONNECT_SWAPPED);
+  update_kind (self);
   update_state (self);
 }
 
@@ -657,6 +1184,98 @@ mel_generate_view_set_sampling (MelGenerateView *self, double temperature, guint
   gtk_spin_button_set_value (self->samples_spin, n_samples);
 }
 
+static GtkWidget *
+add_button_row (AdwPreferencesGroup *group, const char *label, const char *action,
+                const char *tooltip)
+{
+  GtkWidget *button = gtk_button_new_with_mnemonic (label);
+
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action);
+  gtk_widget_set_tooltip_text (button, tooltip);
+  gtk_widget_set_margin_top (button, 6);
+  gtk_widget_add_css_class (button, "pill");
+  adw_preferences_group_add (group, button);
+  return button;
+}
+
+/* The VAE's group in the settings column and the page with the slider. */
+static void
+build_latent_space (MelGenerateView *self)
+{
+  GtkWidget *parent = gtk_widget_get_parent (GTK_WIDGET (self->sampling_group));
+  GtkWidget *row, *page, *header, *scrolled;
+
+  self->vae_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+  adw_preferences_group_set_title (self->vae_group, _("Latent Space"));
+  adw_preferences_group_set_description (self->vae_group,
+                                         _("Generate draws melodies from the VAE’s prior. "
+                                           "Interpolate decodes the way between the first full "
+                                           "bars of two corpus songs."));
+  self->vae_song_a_entry = ADW_ENTRY_ROW (adw_entry_row_new ());
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->vae_song_a_entry), _("From song id"));
+  adw_preferences_group_add (self->vae_group, GTK_WIDGET (self->vae_song_a_entry));
+  self->vae_song_b_entry = ADW_ENTRY_ROW (adw_entry_row_new ());
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->vae_song_b_entry), _("To song id"));
+  adw_preferences_group_add (self->vae_group, GTK_WIDGET (self->vae_song_b_entry));
+  self->vae_points_spin = add_spin_row (self->vae_group, _("Steps"),
+                                        _("Melodies on the way, both ends included"), 2, 32, 1, 0,
+                                        7);
+  row = adw_action_row_new ();
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("Spherical"));
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), _("Along the great circle (slerp), not a "
+                                                       "straight line"));
+  self->vae_slerp_switch = GTK_SWITCH (gtk_switch_new ());
+  gtk_switch_set_active (self->vae_slerp_switch, TRUE);
+  gtk_widget_set_valign (GTK_WIDGET (self->vae_slerp_switch), GTK_ALIGN_CENTER);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), GTK_WIDGET (self->vae_slerp_switch));
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), GTK_WIDGET (self->vae_slerp_switch));
+  adw_preferences_group_add (self->vae_group, row);
+  add_button_row (self->vae_group, _("_Interpolate"), "generate.interpolate",
+                  _("Decode the steps between the two songs"));
+  add_button_row (self->vae_group, _("Sample from the _Prior"), "generate.sample-prior",
+                  _("Decode melodies from random points of the latent space"));
+  gtk_box_insert_child_after (GTK_BOX (parent), GTK_WIDGET (self->vae_group),
+                              GTK_WIDGET (self->seed_group));
+  gtk_widget_set_visible (GTK_WIDGET (self->vae_group), FALSE);
+
+  page = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  header = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  gtk_widget_set_margin_top (header, 12);
+  gtk_widget_set_margin_start (header, 12);
+  gtk_widget_set_margin_end (header, 12);
+  self->interpolation_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_widget_add_css_class (GTK_WIDGET (self->interpolation_label), "heading");
+  gtk_label_set_width_chars (self->interpolation_label, 12);
+  self->interpolation_scale = GTK_SCALE (gtk_scale_new_with_range (GTK_ORIENTATION_HORIZONTAL, 1, 2,
+                                                                   1));
+  gtk_scale_set_draw_value (self->interpolation_scale, FALSE);
+  gtk_range_set_round_digits (GTK_RANGE (self->interpolation_scale), 0);
+  gtk_widget_set_hexpand (GTK_WIDGET (self->interpolation_scale), TRUE);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->interpolation_scale),
+                               _("Walk from the first song to the second"));
+  g_signal_connect_object (self->interpolation_scale, "value-changed",
+                           G_CALLBACK (interpolation_step_changed_cb), self, G_CONNECT_SWAPPED);
+  gtk_box_append (GTK_BOX (header), GTK_WIDGET (self->interpolation_label));
+  gtk_box_append (GTK_BOX (header), GTK_WIDGET (self->interpolation_scale));
+  gtk_box_append (GTK_BOX (page), header);
+  self->interpolation_stack = GTK_STACK (gtk_stack_new ());
+  gtk_stack_set_transition_type (self->interpolation_stack, GTK_STACK_TRANSITION_TYPE_CROSSFADE);
+  gtk_widget_set_margin_start (GTK_WIDGET (self->interpolation_stack), 12);
+  gtk_widget_set_margin_end (GTK_WIDGET (self->interpolation_stack), 12);
+  gtk_widget_set_margin_bottom (GTK_WIDGET (self->interpolation_stack), 12);
+  gtk_widget_set_valign (GTK_WIDGET (self->interpolation_stack), GTK_ALIGN_START);
+  gtk_widget_add_css_class (GTK_WIDGET (self->interpolation_stack), "card");
+  scrolled = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER,
+                                  GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled),
+                                 GTK_WIDGET (self->interpolation_stack));
+  gtk_widget_set_vexpand (scrolled, TRUE);
+  gtk_box_append (GTK_BOX (page), scrolled);
+  self->interpolation_page = page;
+  gtk_stack_add_named (self->result_stack, page, "interpolation");
+}
+
 static void
 mel_generate_view_dispose (GObject *object)
 {
@@ -667,6 +1286,8 @@ mel_generate_view_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), MEL_TYPE_GENERATE_VIEW);
   g_clear_pointer (&self->rows, g_ptr_array_unref);
+  g_clear_pointer (&self->attention_maps, g_ptr_array_unref);
+  g_clear_pointer (&self->interpolation_rows, g_ptr_array_unref);
   g_clear_object (&self->usable_runs);
   g_clear_object (&self->run_filter);
   g_clear_object (&self->store);
@@ -692,12 +1313,15 @@ mel_generate_view_class_init (MelGenerateViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MelGenerateView, song_entry);
   gtk_widget_class_bind_template_child (widget_class, MelGenerateView, symbols_entry);
   gtk_widget_class_bind_template_child (widget_class, MelGenerateView, sampling_group);
+  gtk_widget_class_bind_template_child (widget_class, MelGenerateView, seed_group);
   gtk_widget_class_bind_template_child (widget_class, MelGenerateView, result_stack);
   gtk_widget_class_bind_template_child (widget_class, MelGenerateView, working_spinner);
   gtk_widget_class_bind_template_child (widget_class, MelGenerateView, samples_list);
 
   gtk_widget_class_install_action (widget_class, "generate.run", NULL, run_action);
   gtk_widget_class_install_action (widget_class, "generate.cancel", NULL, cancel_action);
+  gtk_widget_class_install_action (widget_class, "generate.sample-prior", NULL, sample_prior_action);
+  gtk_widget_class_install_action (widget_class, "generate.interpolate", NULL, interpolate_action);
   gtk_widget_class_install_action (widget_class, "generate.play", NULL, play_action);
   gtk_widget_class_install_action (widget_class, "generate.use-selected-song", NULL,
                                    use_selected_song_action);
@@ -708,6 +1332,8 @@ mel_generate_view_init (MelGenerateView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   self->rows = g_ptr_array_new ();
+  self->attention_maps = g_ptr_array_new ();
+  self->interpolation_rows = g_ptr_array_new ();
 
   self->temperature_spin = add_spin_row (self->sampling_group, _("Temperature"),
                                          _("Below 1: safer, more predictable melodies; above 1: "
@@ -727,9 +1353,55 @@ mel_generate_view_init (MelGenerateView *self)
                                       _("The same seed writes the same melodies (0: a new one "
                                         "each time)"), 0, G_MAXINT32, 1, 0, 0);
 
+  build_latent_space (self);
   seed_kind_changed_cb (self, NULL, self->seed_kind_row);
   g_signal_connect_object (self->seed_kind_row, "notify::selected",
                            G_CALLBACK (seed_kind_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect (self, "map", G_CALLBACK (map_cb), NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "generate.cancel", FALSE);
+}
+
+void
+mel_generate_view_set_interpolation (MelGenerateView *self, const char *song_a, const char *song_b,
+                                     guint n_points)
+{
+  g_return_if_fail (MEL_IS_GENERATE_VIEW (self));
+  g_return_if_fail (song_a != NULL && song_b != NULL);
+
+  gtk_editable_set_text (GTK_EDITABLE (self->vae_song_a_entry), song_a);
+  gtk_editable_set_text (GTK_EDITABLE (self->vae_song_b_entry), song_b);
+  gtk_spin_button_set_value (self->vae_points_spin, n_points);
+}
+
+guint
+mel_generate_view_get_n_interpolation_steps (MelGenerateView *self)
+{
+  g_return_val_if_fail (MEL_IS_GENERATE_VIEW (self), 0);
+  return self->interpolation_rows->len;
+}
+
+void
+mel_generate_view_set_interpolation_step (MelGenerateView *self, guint step)
+{
+  g_return_if_fail (MEL_IS_GENERATE_VIEW (self));
+  gtk_range_set_value (GTK_RANGE (self->interpolation_scale), step + 1);
+}
+
+MelSampleRow *
+mel_generate_view_get_interpolation_row (MelGenerateView *self)
+{
+  GtkWidget *child;
+
+  g_return_val_if_fail (MEL_IS_GENERATE_VIEW (self), NULL);
+  child = gtk_stack_get_visible_child (self->interpolation_stack);
+  return child != NULL ? MEL_SAMPLE_ROW (child) : NULL;
+}
+
+GtkWidget *
+mel_generate_view_get_attention_map (MelGenerateView *self, guint index)
+{
+  g_return_val_if_fail (MEL_IS_GENERATE_VIEW (self), NULL);
+  if (index >= self->attention_maps->len)
+    return NULL;
+  return g_ptr_array_index (self->attention_maps, index);
 }

@@ -45,4 +45,18 @@ void mel_generate_view_set_sampling (MelGenerateView *self, double temperature, 
 /* The random seed of the next generations (0: a new one each time). */
 void mel_generate_view_set_random_seed (MelGenerateView *self, guint64 seed);
 
+/* VAE runs: the songs (corpus ids) and the number of steps (≥ 2, ends
+ * included) of the next interpolation ("generate.interpolate"). */
+void mel_generate_view_set_interpolation (MelGenerateView *self, const char *song_a,
+                                          const char *song_b, guint n_points);
+/* Steps of the last interpolation (0 before the first). */
+guint mel_generate_view_get_n_interpolation_steps (MelGenerateView *self);
+/* Moves the slider to step @step (0-based) of the last interpolation. */
+void mel_generate_view_set_interpolation_step (MelGenerateView *self, guint step);
+/* The row showing the slider's step, or NULL (owned by the view). */
+MelSampleRow *mel_generate_view_get_interpolation_row (MelGenerateView *self);
+/* LSTM + attention runs: the MelAttentionMap under sample @index, or NULL
+ * when the run has no attention (owned by the view). */
+GtkWidget *mel_generate_view_get_attention_map (MelGenerateView *self, guint index);
+
 G_END_DECLS

@@ -634,6 +634,7 @@ typedef struct
   /* DONE */
   gboolean finished;
   GError *error;
+  GApplication *application; /* held while the worker runs; released with DONE */
 } Report;
 
 static void
@@ -643,6 +644,11 @@ report_free (Report *report)
   g_clear_object (&report->cancellable);
   g_clear_pointer (&report->train_points, g_array_unref);
   g_clear_error (&report->error);
+  if (report->application != NULL)
+    {
+      g_application_release (report->application);
+      g_object_unref (report->application);
+    }
   g_free (report);
 }
 
@@ -656,6 +662,7 @@ typedef struct
   char *best_path;
   char *preprocessing;       /* description stored in the checkpoint */
   gboolean resume;
+  GApplication *application; /* held: the app waits for the checkpoint on quit */
   /* progress state, worker thread only */
   gint64 last_report;
   double smoothed_loss;
@@ -673,6 +680,11 @@ worker_free (Worker *worker)
   g_free (worker->best_path);
   g_free (worker->preprocessing);
   g_clear_pointer (&worker->pending_points, g_array_unref);
+  if (worker->application != NULL)
+    {
+      g_application_release (worker->application);
+      g_object_unref (worker->application);
+    }
   g_free (worker);
 }
 
@@ -914,6 +926,8 @@ worker_main (gpointer data)
   report = report_new (worker, REPORT_DONE);
   /* The last smoothed points, so the plot ends where the run ended. */
   report->train_points = g_steal_pointer (&worker->pending_points);
+  /* Released on the main thread, after the last checkpoint is on disk. */
+  report->application = g_steal_pointer (&worker->application);
   report->error = g_steal_pointer (&error);
   post_report (report);
   worker_free (worker);
@@ -963,6 +977,14 @@ mel_run_start (MelRun *self, GPtrArray *songs, GError **error)
   worker->resume = self->status == MEL_RUN_PAUSED;
   worker->smoothed_loss = NAN;
   worker->pending_points = g_array_new (FALSE, FALSE, sizeof (Point));
+  /* Closing the window cancels the run; the application stays until the
+   * worker has written its checkpoint. */
+  worker->application = g_application_get_default ();
+  if (worker->application != NULL)
+    {
+      g_object_ref (worker->application);
+      g_application_hold (worker->application);
+    }
 
   thread = g_thread_try_new ("melodist-train", worker_main, worker, error);
   if (thread == NULL)

@@ -292,3 +292,18 @@ mel_sample_row_new (MelSong *song, const char *title, MelPlayer *player, double 
                            G_CONNECT_SWAPPED);
   return GTK_WIDGET (self);
 }
+
+GtkWidget *
+mel_sample_row_get_score_view (MelSampleRow *self)
+{
+  g_return_val_if_fail (MEL_IS_SAMPLE_ROW (self), NULL);
+  return self->score;
+}
+
+void
+mel_sample_row_add_extra (MelSampleRow *self, GtkWidget *child)
+{
+  g_return_if_fail (MEL_IS_SAMPLE_ROW (self));
+  g_return_if_fail (GTK_IS_WIDGET (child));
+  gtk_box_append (self->score_box, child);
+}

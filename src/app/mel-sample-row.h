@@ -20,6 +20,15 @@ G_DECLARE_FINAL_TYPE (MelSampleRow, mel_sample_row, MEL, SAMPLE_ROW, AdwBin)
 GtkWidget *mel_sample_row_new (MelSong *song, const char *title, MelPlayer *player, double tempo);
 MelSong *mel_sample_row_get_song (MelSampleRow *self);
 
+/* The MelScoreView showing the song (owned by the row), e.g. to colour its
+ * notes with mel_score_view_set_values(). */
+GtkWidget *mel_sample_row_get_score_view (MelSampleRow *self);
+
+/* Appends @child (floating or referenced: the row takes it) beneath the
+ * score, at the score's width (e.g. an attention map whose x axis is the
+ * melody's time). */
+void mel_sample_row_add_extra (MelSampleRow *self, GtkWidget *child);
+
 /* Saves the song to @path (format from the extension) in a worker thread;
  * a toast reports the result.  "exported" (GError *error) is emitted when
  * it is done. */

@@ -8,6 +8,7 @@
 
 #include <glib/gi18n.h>
 
+#include "mel-app-private.h"
 #include "mel-song-item.h"
 
 struct _MelSongItem
@@ -135,25 +136,22 @@ mel_song_item_init (MelSongItem *self)
 static char *
 describe_key (const MelKey *key)
 {
-  static const char *const minor_steps = "cdefgab";
-  const char *accidental = key->tonic_alter > 0 ? "♯" : key->tonic_alter < 0 ? "♭" : "";
-  int step = mel_pitch_step_index (key->tonic_step);
-  char tonic;
+  g_autofree char *tonic = NULL;
 
-  if (step < 0)
+  if (mel_pitch_step_index (key->tonic_step) < 0)
     return g_strdup ("—");
-  tonic = key->mode == MEL_MODE_MINOR ? minor_steps[step] : key->tonic_step;
+  tonic = _mel_tonic_name (key->tonic_step, key->tonic_alter, key->mode == MEL_MODE_MINOR);
   switch (key->mode)
     {
     case MEL_MODE_MAJOR:
-      /* Translators: a key, e.g. "G major" */
-      return g_strdup_printf (_("%c%s major"), tonic, accidental);
+      /* Translators: a major key; %s is the tonic (context "tonic"), e.g. "G major" */
+      return g_strdup_printf (_("%s major"), tonic);
     case MEL_MODE_MINOR:
-      /* Translators: a key, e.g. "d minor" */
-      return g_strdup_printf (_("%c%s minor"), tonic, accidental);
+      /* Translators: a minor key; %s is the tonic in lower case, e.g. "d minor" */
+      return g_strdup_printf (_("%s minor"), tonic);
     case MEL_MODE_UNKNOWN:
     default:
-      return g_strdup_printf ("%c%s", tonic, accidental);
+      return g_steal_pointer (&tonic);
     }
 }
 

@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "mel-compare-view.h"
 #include "mel-corpus-view.h"
 #include "mel-generate-view.h"
 #include "mel-run.h"
@@ -26,6 +27,7 @@ struct _MelWindow
   MelCorpusView *corpus_view;
   MelTrainView *train_view;
   MelGenerateView *generate_view;
+  MelCompareView *compare_view;
 
   GSettings *settings;
   MelCorpusStore *corpus_store;
@@ -419,6 +421,8 @@ mel_window_constructed (GObject *object)
   mel_train_view_bind (self->train_view, self->corpus_store, self->runs, self->settings);
   mel_generate_view_bind (self->generate_view, self->corpus_store, self->runs, self->player,
                           self->settings);
+  mel_compare_view_bind (self->compare_view, self->corpus_store, self->runs, self->player,
+                         self->settings);
   load_initial_corpus (self);
 }
 
@@ -465,6 +469,7 @@ mel_window_class_init (MelWindowClass *klass)
   g_type_ensure (MEL_TYPE_CORPUS_VIEW);
   g_type_ensure (MEL_TYPE_TRAIN_VIEW);
   g_type_ensure (MEL_TYPE_GENERATE_VIEW);
+  g_type_ensure (MEL_TYPE_COMPARE_VIEW);
   _mel_app_ensure_resources ();
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/melodist/Melodist/ui/mel-window.ui");
@@ -474,6 +479,7 @@ mel_window_class_init (MelWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MelWindow, corpus_view);
   gtk_widget_class_bind_template_child (widget_class, MelWindow, train_view);
   gtk_widget_class_bind_template_child (widget_class, MelWindow, generate_view);
+  gtk_widget_class_bind_template_child (widget_class, MelWindow, compare_view);
 }
 
 static void

@@ -1,4 +1,4 @@
-/* mel-window.h — the main window: Corpus · Train · Generate.
+/* mel-window.h — the main window: Corpus · Train · Generate · Compare.
  *
  * The window owns what its views share: the corpus (MelCorpusStore), the
  * player, and the list of training runs.
@@ -20,11 +20,11 @@ G_DECLARE_FINAL_TYPE (MelWindow, mel_window, MEL, WINDOW, AdwApplicationWindow)
 
 MelWindow *mel_window_new (MelApplication *application);
 
-/* Shows the view named "corpus", "train" or "generate". */
+/* Shows the view named "corpus", "train", "generate" or "compare". */
 void mel_window_show_view (MelWindow *self, const char *name);
 const char *mel_window_get_visible_view (MelWindow *self);
-/* The view widget named @name (MelCorpusView, MelTrainView or
- * MelGenerateView), or NULL; owned by the window. */
+/* The view widget named @name (MelCorpusView, MelTrainView,
+ * MelGenerateView or MelCompareView), or NULL; owned by the window. */
 GtkWidget *mel_window_get_view (MelWindow *self, const char *name);
 
 /* Opens @file: a **kern file or folder becomes the corpus, a checkpoint

@@ -99,7 +99,7 @@ mel_cli_compare (int argc, char **argv)
   g_autofree char *transpose = NULL;
   g_autofree char *data_corpus = NULL;
   g_autofree char *description = NULL;
-  gboolean json = FALSE;
+  gboolean json = FALSE, cv_runs = FALSE;
   int samples = -1, folds = 0, order = -1, steps = -1;
   double threshold = -1, temperature = -1;
   gint64 split_seed = -1, seed = -1;
@@ -121,6 +121,8 @@ mel_cli_compare (int argc, char **argv)
     { "rng-seed", 's', 0, G_OPTION_ARG_INT64, &seed, N_("Sampling seed (default 1)"), N_("S") },
     { "folds", 'k', 0, G_OPTION_ARG_INT, &folds,
       N_("Also cross-validate the baseline over K folds by melody group (default: none)"), N_("K") },
+    { "cv-runs", 0, 0, G_OPTION_ARG_NONE, &cv_runs,
+      N_("With --folds: also retrain every run's configuration on each fold (slow for neural models)"), NULL },
     { "baseline-order", 0, 0, G_OPTION_ARG_INT, &order, N_("Order of the n-gram baseline (default 8)"), N_("N") },
     { "threshold", 0, 0, G_OPTION_ARG_DOUBLE, &threshold,
       N_("Flag samples sharing at least this many bars with a training song (default 4)"), N_("BARS") },
@@ -211,6 +213,7 @@ mel_cli_compare (int argc, char **argv)
   if (threshold >= 0)
     co.threshold_bars = threshold;
   co.n_folds = (guint) folds;
+  co.cross_validate_runs = cv_runs;
   cmp = mel_comparison_run (checkpoints, names, dataset, songs, description, &co, compare_progress, NULL, NULL,
                             &error);
   mel_cli_progress_done ();

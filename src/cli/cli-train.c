@@ -836,8 +836,9 @@ train_run (int argc, char **argv)
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
-          fprintf (stderr, _("paused at step %" PRIu64 "; continue with: melodist-cli train --resume %s\n"),
-                   mel_trainer_get_state (trainer)->step, o.output);
+          if (!progress_quiet)
+            fprintf (stderr, _("paused at step %" PRIu64 "; continue with: melodist-cli train --resume %s\n"),
+                     mel_trainer_get_state (trainer)->step, o.output);
           return 130;
         }
       if (train_dist != NULL)

@@ -37,6 +37,7 @@ run_free (MelComparisonRun *run)
   g_clear_pointer (&run->history, g_array_unref);
   g_clear_pointer (&run->samples, g_ptr_array_unref);
   g_clear_pointer (&run->memory, g_array_unref);
+  g_clear_pointer (&run->cv, mel_cross_validation_free);
   g_free (run);
 }
 
@@ -47,7 +48,6 @@ mel_comparison_free (MelComparison *comparison)
     return;
   g_clear_pointer (&comparison->runs, g_ptr_array_unref);
   g_free (comparison->data_description);
-  g_clear_pointer (&comparison->baseline_cv, mel_cross_validation_free);
   g_clear_pointer (&comparison->memory_index, mel_memory_index_free);
   g_free (comparison);
 }
@@ -223,27 +223,70 @@ measure_run (MelComparison *cmp, MelComparisonRun *run, MelModel *model, const M
   return TRUE;
 }
 
-static gboolean
-cross_validate_baseline (MelComparison *cmp, const MelDataset *dataset, const MelVocab *vocab,
-                         MelComparisonProgress progress, gpointer user_data, GCancellable *cancellable,
-                         GError **error)
+typedef struct
+{
+  MelComparisonProgress progress;
+  gpointer user_data;
+  const char *name;
+} FoldProgress;
+
+static void
+fold_progress (guint fold, guint n_folds, const MelEvaluation *result, gpointer data)
+{
+  FoldProgress *fp = data;
+  g_autofree char *stage = g_strdup_printf ("%s: fold %u/%u", fp->name, fold, n_folds);
+
+  if (fp->progress != NULL)
+    fp->progress (stage, (double) fold / n_folds, fp->user_data);
+}
+
+/* k-fold cross-validation of @config (trained with @train_config unless
+ * it counts) on every song of @dataset. */
+static MelCrossValidation *
+cross_validate (MelComparison *cmp, const MelDataset *dataset, const MelVocab *vocab, const char *name,
+                const MelModelConfig *config, const MelTrainConfig *train_config, MelComparisonProgress progress,
+                gpointer user_data, GCancellable *cancellable, GError **error)
 {
   g_autofree guint *folds = mel_dataset_assign_folds (dataset, cmp->options.n_folds, dataset->options.split_seed);
   g_autoptr(GPtrArray) train = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
   g_autoptr(GPtrArray) test = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
-  MelModelConfig config;
+  FoldProgress fp = { progress, user_data, name };
 
   for (guint k = 0; k < cmp->options.n_folds; k++)
     {
       g_ptr_array_add (train, mel_dataset_get_fold_ids (dataset, folds, k, FALSE));
       g_ptr_array_add (test, mel_dataset_get_fold_ids (dataset, folds, k, TRUE));
     }
-  if (progress != NULL)
-    progress ("cross-validating the baseline", 0.0, user_data);
-  mel_model_config_init (&config, MEL_MODEL_NGRAM, vocab->size);
-  config.ngram_order = cmp->options.baseline_order;
-  cmp->baseline_cv = mel_cross_validate (&config, NULL, vocab, train, test, NULL, NULL, cancellable, error);
-  return cmp->baseline_cv != NULL;
+  return mel_cross_validate (config, train_config, vocab, train, test, fold_progress, &fp, cancellable, error);
+}
+
+/* Each run's configuration retrained on the folds (same vocabulary only:
+ * the folds are in the dataset's numbering). */
+static gboolean
+cross_validate_runs (MelComparison *cmp, GPtrArray *checkpoints, const MelDataset *dataset, const MelVocab *vocab,
+                     MelComparisonProgress progress, gpointer user_data, GCancellable *cancellable,
+                     GError **error)
+{
+  for (guint i = 0; i < checkpoints->len; i++)
+    {
+      const MelCheckpoint *ckpt = checkpoints->pdata[i];
+      MelComparisonRun *run = cmp->runs->pdata[i];
+
+      if (ckpt->model_config.kind == MEL_MODEL_VAE)
+        continue; /* the folds are song streams, not segments */
+      if (!mel_vocab_equal (ckpt->vocab, vocab))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       "%s: its vocabulary differs from the data's, so it cannot be cross-validated on them",
+                       run->name);
+          return FALSE;
+        }
+      run->cv = cross_validate (cmp, dataset, vocab, run->name, &ckpt->model_config, &ckpt->train, progress,
+                                user_data, cancellable, error);
+      if (run->cv == NULL)
+        return FALSE;
+    }
+  return TRUE;
 }
 
 MelComparison *
@@ -328,9 +371,19 @@ mel_comparison_run (GPtrArray *checkpoints, GPtrArray *names, const MelDataset *
     cmp->n_test_notes = run->test.metrics.n_onsets;
   }
 
-  if (options->n_folds >= 2
-      && !cross_validate_baseline (cmp, dataset, vocab, progress, user_data, cancellable, error))
-    return NULL;
+  if (options->n_folds >= 2)
+    {
+      MelComparisonRun *baseline = cmp->runs->pdata[cmp->runs->len - 1];
+
+      baseline->cv = cross_validate (cmp, dataset, vocab, baseline->name, &baseline->config, NULL, progress,
+                                     user_data, cancellable, error);
+      if (baseline->cv == NULL)
+        return NULL;
+      cmp->baseline_cv = baseline->cv;
+      if (options->cross_validate_runs
+          && !cross_validate_runs (cmp, checkpoints, dataset, vocab, progress, user_data, cancellable, error))
+        return NULL;
+    }
   if (progress != NULL)
     progress ("done", 1.0, user_data);
   return g_steal_pointer (&cmp);
@@ -380,13 +433,20 @@ mel_comparison_to_table (const MelComparison *cmp)
   g_string_append (out, "\noverlap: mean overlapping area of the sample histograms with the test songs' "
                         "(1 = identical); copies: samples sharing a run of at least ");
   g_string_append_printf (out, "%g bars with a training song.\n", cmp->options.threshold_bars);
-  if (cmp->baseline_cv != NULL)
-    g_string_append_printf (out,
-                            "\n%u-fold cross-validation of the baseline (folds by melody group): pitch %.4f "
-                            "bits/note pooled (fold mean %.4f ± %.4f), %.4f bits/symbol, onset accuracy %.2f %%\n",
-                            cmp->baseline_cv->n_folds, cmp->baseline_cv->pooled.pitch_bits,
-                            cmp->baseline_cv->pitch_bits_mean, cmp->baseline_cv->pitch_bits_sd,
-                            cmp->baseline_cv->pooled.bits_per_symbol, 100 * cmp->baseline_cv->pooled.onset_accuracy);
+  for (guint i = 0; i < cmp->runs->len; i++)
+    {
+      const MelComparisonRun *r = cmp->runs->pdata[i];
+
+      if (r->cv == NULL)
+        continue;
+      g_string_append_printf (out,
+                              "\n%u-fold cross-validation of %s (folds by melody group): pitch %.4f "
+                              "bits/note pooled (fold mean %.4f ± %.4f), %.4f bits/symbol, onset accuracy %.2f %%, "
+                              "%.1f s\n",
+                              r->cv->n_folds, r->is_baseline ? "the baseline" : r->name, r->cv->pooled.pitch_bits,
+                              r->cv->pitch_bits_mean, r->cv->pitch_bits_sd, r->cv->pooled.bits_per_symbol,
+                              100 * r->cv->pooled.onset_accuracy, r->cv->seconds);
+    }
   return g_string_free (out, FALSE);
 }
 
@@ -530,6 +590,18 @@ mel_comparison_to_json (const MelComparison *cmp)
       json_builder_end_array (b);
       json_builder_set_member_name (b, "samples");
       add_stats (b, &r->sample_stats, r->distance);
+      if (r->cv != NULL)
+        {
+          json_builder_set_member_name (b, "cross_validation");
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "folds");
+          json_builder_add_int_value (b, r->cv->n_folds);
+          add_evaluation (b, "pooled", &r->cv->pooled);
+          add_number (b, "pitch_bits_fold_mean", r->cv->pitch_bits_mean);
+          add_number (b, "pitch_bits_fold_sd", r->cv->pitch_bits_sd);
+          add_number (b, "seconds", r->cv->seconds);
+          json_builder_end_object (b);
+        }
       json_builder_set_member_name (b, "copied_samples");
       json_builder_add_int_value (b, r->n_copied);
       json_builder_set_member_name (b, "memorisation");
@@ -813,12 +885,18 @@ mel_comparison_write_html (const MelComparison *cmp, const char *path, GError **
   g_string_append (out, "<td></td></tr>\n</table>\n<p>Holds (“_”) are most symbols and easy to predict: onset "
                         "accuracy and pitch bits per note measure the melody. Pitch bits per note: −log₂ of the "
                         "true pitch’s probability renormalised over the pitch symbols at every note onset.</p>\n");
-  if (cmp->baseline_cv != NULL)
-    g_string_append_printf (out, "<p>%u-fold cross-validation of the baseline (folds by melody group): "
-                            "<b>%.4f</b> pitch bits/note pooled (fold mean %.4f ± %.4f), %.4f bits/symbol.</p>\n",
-                            cmp->baseline_cv->n_folds, cmp->baseline_cv->pooled.pitch_bits,
-                            cmp->baseline_cv->pitch_bits_mean, cmp->baseline_cv->pitch_bits_sd,
-                            cmp->baseline_cv->pooled.bits_per_symbol);
+  for (guint i = 0; i < cmp->runs->len; i++)
+    {
+      const MelComparisonRun *r = cmp->runs->pdata[i];
+
+      if (r->cv == NULL)
+        continue;
+      g_string_append_printf (out, "<p>%u-fold cross-validation (folds by melody group) of ", r->cv->n_folds);
+      append_escaped (out, r->name);
+      g_string_append_printf (out, ": <b>%.4f</b> pitch bits/note pooled (fold mean %.4f ± %.4f), %.4f bits/symbol.</p>\n",
+                              r->cv->pooled.pitch_bits, r->cv->pitch_bits_mean, r->cv->pitch_bits_sd,
+                              r->cv->pooled.bits_per_symbol);
+    }
 
   g_string_append (out, "<h2>Loss curves</h2>\n");
   html_legend (out, cmp);

@@ -40,6 +40,9 @@ typedef struct
   guint n_folds;          /* baseline cross-validation; 0 = none (default) */
   double threshold_bars;  /* memorisation flag; default 4 */
   guint batch;            /* windows per forward in evaluation; default 32 */
+  gboolean cross_validate_runs; /* with n_folds: also retrain every run's configuration
+                                 * on each fold (its training configuration, no
+                                 * validation split); default FALSE */
 } MelComparisonOptions;
 
 void mel_comparison_options_init (MelComparisonOptions *options);
@@ -59,6 +62,7 @@ typedef struct
   GArray *memory;             /* MelMemoryMatch per sample (song_id borrowed from the comparison) */
   guint n_copied;             /* samples flagged as copies */
   double seconds;             /* fitting (baseline) or evaluation time */
+  MelCrossValidation *cv;     /* k-fold figures of this configuration, or NULL; owned */
 } MelComparisonRun;
 
 typedef struct
@@ -71,7 +75,8 @@ typedef struct
   MelMelodyStats train_stats;  /* training songs */
   MelMelodyStats test_stats;   /* held-out songs */
   MelStatDistance reference[MEL_N_STATS]; /* held-out vs training songs: the yardstick */
-  MelCrossValidation *baseline_cv; /* NULL without --folds; owned */
+  MelCrossValidation *baseline_cv; /* NULL without --folds; owned (the same as the
+                                    * baseline run's cv) */
   MelMemoryIndex *memory_index;    /* training songs; owned */
 } MelComparison;
 

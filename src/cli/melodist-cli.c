@@ -44,8 +44,11 @@ print_usage (FILE *out)
 int
 main (int argc, char **argv)
 {
+  /* Lets an uninstalled build find its own catalogues (build/po). */
+  const char *localedir = g_getenv ("MELODIST_LOCALEDIR");
+
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL && *localedir != '\0' ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

@@ -272,6 +272,25 @@ head_backward_body (const HeadArgs *a)
     }
 }
 
+/* One query row against @steps cached keys (the incremental step):
+ * p[j] = scale · q · k_j. */
+MEL_ALWAYS_INLINE void
+row_scores_body (const HeadArgs *a)
+{
+  for (gsize j = 0; j < a->steps; j++)
+    a->p[j] = a->scale * dot (a->q, a->k + j * a->ld3, a->dh);
+}
+
+/* y = Σ_j p[j] v_j over the @steps cached values. */
+MEL_ALWAYS_INLINE void
+row_values_body (const HeadArgs *a)
+{
+  memset (a->y, 0, a->dh * sizeof (float));
+  weighted_sum (a->y, a->p, 1, a->v, a->ld3, a->steps, a->dh);
+}
+
+MEL_DEFINE_DISPATCH (row_scores, const HeadArgs *, row_scores_body)
+MEL_DEFINE_DISPATCH (row_values, const HeadArgs *, row_values_body)
 MEL_DEFINE_DISPATCH (head_scores, const HeadArgs *, head_scores_body)
 MEL_DEFINE_DISPATCH (head_values, const HeadArgs *, head_values_body)
 MEL_DEFINE_DISPATCH (head_backward, const HeadArgs *, head_backward_body)
@@ -419,7 +438,7 @@ mel_attention_step (const MelAttentionTensors *params, MelAttentionCache *cache,
   t = cache->length++;
   n = t + 1;
   memcpy (cache->qkv, params->b_qkv, 3 * d * sizeof (float));
-  mel_sgemv (FALSE, 3 * d, d, 1.0f, params->w_qkv, d, x, 1.0f, cache->qkv);
+  _mel_matvec (3 * d, d, params->w_qkv, d, x, cache->qkv);
   memcpy (cache->k + t * d, cache->qkv + d, d * sizeof (float));
   memcpy (cache->v + t * d, cache->qkv + 2 * d, d * sizeof (float));
 
@@ -428,13 +447,17 @@ mel_attention_step (const MelAttentionTensors *params, MelAttentionCache *cache,
       const float *q = cache->qkv + h * dh;
       float *s = cache->scores, *y = cache->y + h * dh;
 
-      /* scores = K_h q (n × dh times dh), weighted values = V_hᵀ p */
-      mel_sgemv (FALSE, n, dh, scale, cache->k + h * dh, d, q, 0.0f, s);
+      HeadArgs args = {
+        .steps = n, .dh = dh, .ld3 = d, .scale = scale, .q = q, .k = cache->k + h * dh,
+        .v = cache->v + h * dh, .p = s, .y = y,
+      };
+
+      row_scores (&args);
       softmax_row (s, n);
       if (weights != NULL)
         memcpy (weights + h * n, s, n * sizeof (float));
-      mel_sgemv (TRUE, n, dh, 1.0f, cache->v + h * dh, d, s, 0.0f, y);
+      row_values (&args);
     }
   memcpy (out, params->b_out, d * sizeof (float));
-  mel_sgemv (FALSE, d, d, 1.0f, params->w_out, d, cache->y, 1.0f, out);
+  _mel_matvec (d, d, params->w_out, d, cache->y, out);
 }

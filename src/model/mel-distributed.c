@@ -93,6 +93,7 @@ watchdog_main (gpointer data)
                    self->rank, self->size, self->what, self->timeout_seconds);
           fflush (stderr);
           MPI_Abort (self->comm, 3);
+          self->deadline_us = 0; /* MPI_Abort does not return; never repeat */
         }
       g_cond_wait_until (&self->changed, &self->lock,
                          self->deadline_us != 0 ? self->deadline_us : now + G_TIME_SPAN_SECOND);

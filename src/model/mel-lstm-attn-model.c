@@ -29,6 +29,7 @@
 
 #include "mel-attention.h"
 #include "mel-lstm.h"
+#include "mel-simd-private.h"
 
 /* Views into a parameter (or gradient) buffer, in this order. */
 typedef struct
@@ -517,7 +518,7 @@ la_state_step_full (LaState *state, gint32 input, float *logits, float *weights)
       const MelLstmTensors *p = &self->params.lstm[l];
 
       memcpy (state->xp, p->b_ih, 4 * h * sizeof (float));
-      mel_sgemv (FALSE, 4 * h, h, 1.0f, p->w_ih, h, state->h + (l - 1) * h, 1.0f, state->xp);
+      _mel_matvec (4 * h, h, p->w_ih, h, state->h + (l - 1) * h, state->xp);
       mel_lstm_step (p, h, state->xp, state->h + l * h, state->c + l * h, state->scratch);
     }
   top = state->h + (c->n_layers - 1) * h;
@@ -527,7 +528,7 @@ la_state_step_full (LaState *state, gint32 input, float *logits, float *weights)
   mel_layernorm_forward (state->normed, &mean, &rstd, state->att, self->params.ln_w,
                          self->params.ln_b, 1, h);
   memcpy (logits, self->params.out_b, c->vocab_size * sizeof (float));
-  mel_sgemv (FALSE, c->vocab_size, h, 1.0f, self->params.out_w, h, state->normed, 1.0f, logits);
+  _mel_matvec (c->vocab_size, h, self->params.out_w, h, state->normed, logits);
 }
 
 static void

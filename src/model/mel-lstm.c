@@ -36,6 +36,90 @@ _mel_simd_use_avx2 (void)
 #endif
 }
 
+typedef struct
+{
+  gsize m, n, lda;
+  const float *a, *x;
+  float *y;
+} MatvecArgs;
+
+MEL_ALWAYS_INLINE float
+hsum (const MelV8f *v)
+{
+  float t[8];
+
+  mel_v_store (t, v);
+  return ((t[0] + t[4]) + (t[1] + t[5])) + ((t[2] + t[6]) + (t[3] + t[7]));
+}
+
+MEL_ALWAYS_INLINE void
+matvec_body (const MatvecArgs *p)
+{
+  gsize n = p->n, lda = p->lda, i = 0, n8 = n & ~(gsize) 7;
+
+  for (; i + 4 <= p->m; i += 4)
+    {
+      const float *r0 = p->a + i * lda, *r1 = r0 + lda, *r2 = r1 + lda, *r3 = r2 + lda;
+      MelV8f s0 = { 0 }, s1 = { 0 }, s2 = { 0 }, s3 = { 0 }, xv, av;
+      float t0, t1, t2, t3;
+
+      for (gsize j = 0; j < n8; j += 8)
+        {
+          mel_v_load (&xv, p->x + j);
+          mel_v_load (&av, r0 + j);
+          s0 += av * xv;
+          mel_v_load (&av, r1 + j);
+          s1 += av * xv;
+          mel_v_load (&av, r2 + j);
+          s2 += av * xv;
+          mel_v_load (&av, r3 + j);
+          s3 += av * xv;
+        }
+      t0 = hsum (&s0);
+      t1 = hsum (&s1);
+      t2 = hsum (&s2);
+      t3 = hsum (&s3);
+      for (gsize j = n8; j < n; j++)
+        {
+          t0 += r0[j] * p->x[j];
+          t1 += r1[j] * p->x[j];
+          t2 += r2[j] * p->x[j];
+          t3 += r3[j] * p->x[j];
+        }
+      p->y[i] += t0;
+      p->y[i + 1] += t1;
+      p->y[i + 2] += t2;
+      p->y[i + 3] += t3;
+    }
+  for (; i < p->m; i++)
+    {
+      const float *r = p->a + i * lda;
+      MelV8f s = { 0 }, xv, av;
+      float t;
+
+      for (gsize j = 0; j < n8; j += 8)
+        {
+          mel_v_load (&xv, p->x + j);
+          mel_v_load (&av, r + j);
+          s += av * xv;
+        }
+      t = hsum (&s);
+      for (gsize j = n8; j < n; j++)
+        t += r[j] * p->x[j];
+      p->y[i] += t;
+    }
+}
+
+MEL_DEFINE_DISPATCH (matvec, const MatvecArgs *, matvec_body)
+
+void
+_mel_matvec (gsize m, gsize n, const float *a, gsize lda, const float *x, float *y)
+{
+  MatvecArgs args = { m, n, lda, a, x, y };
+
+  matvec (&args);
+}
+
 gsize
 mel_lstm_n_params (gsize input_size, gsize hidden_size)
 {
@@ -440,6 +524,7 @@ mel_lstm_step (const MelLstmTensors *params, gsize hidden_size, const float *xp,
   };
 
   /* c is read and written in place row-wise, element by element: safe. */
-  mel_sgemv (FALSE, 4 * hs, hs, 1.0f, params->w_hh, hs, h, 0.0f, scratch);
+  memset (scratch, 0, 4 * hs * sizeof (float));
+  _mel_matvec (4 * hs, hs, params->w_hh, hs, h, scratch);
   step_forward (&args);
 }

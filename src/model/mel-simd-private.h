@@ -124,6 +124,12 @@ mel_v_tanh (MelV8f *x)
 
 gboolean _mel_simd_use_avx2 (void);
 
+/* y[m] += A[m × n] · x[n], A row-major with row stride @lda: the
+ * matrix-vector product of single-sequence steps (sampling), four rows at
+ * a time so that each load of x serves four rows.  Defined in
+ * mel-lstm.c. */
+void _mel_matvec (gsize m, gsize n, const float *a, gsize lda, const float *x, float *y);
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #define MEL_DEFINE_DISPATCH(name, ArgType, body) \
   static void name##_generic (ArgType a) { body (a); } \

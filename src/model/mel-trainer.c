@@ -866,6 +866,18 @@ mel_trainer_run (MelTrainer *self, GCancellable *cancellable, GError **error)
   if (!check_ranks_agree (self, TRUE, error))
     return FALSE;
 
+  /* Kinds that learn by counting (the n-gram): one counting pass is the
+   * whole training, recorded as one epoch (validation and checkpoints as
+   * usual); no optimizer step is taken. */
+  if (mel_model_can_fit (self->model))
+    {
+      if (!mel_model_fit (self->model, self->train_ids, self->n_train, cancellable, error))
+        return FALSE;
+      self->config.epochs = self->state.epoch + 1;
+      self->state.batch_in_epoch = self->batches_per_epoch;
+      return end_epoch (self, &session, self->state.epoch_rng, cancellable, error);
+    }
+
   while (self->stop_reason == MEL_TRAIN_STOP_NONE)
     {
       MelRng rng;

@@ -11,6 +11,12 @@
 #include "app-test-util.h"
 #include "mel-loss-plot.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define MAX_MAIN_LOOP_GAP_US (4000 * 1000)
+#else
+#define MAX_MAIN_LOOP_GAP_US (500 * 1000)
+#endif
+
 static char *data_dir;
 
 static void
@@ -141,10 +147,14 @@ test_pause_resume (void)
     g_assert_true (mel_run_is_active (run));
     app_test_spin (1.0);
     g_source_remove (source);
+    /* The time since the last tick counts too. */
+    latency_tick_cb (&latency);
+    latency.ticks--;
     g_test_message ("main loop while training: %u ticks in 1 s, longest gap %.1f ms",
                     latency.ticks, latency.worst / 1000.0);
-    /* Generous for a loaded CI machine; a blocked main thread takes seconds. */
-    g_assert_cmpint (latency.worst, <, 500 * 1000);
+    /* Generous for a loaded CI machine; a blocked main thread stalls for the
+     * whole training.  A sanitizer build draws one frame ten times slower. */
+    g_assert_cmpint (latency.worst, <, MAX_MAIN_LOOP_GAP_US);
   }
   /* … and Stop ends it for good, with a usable checkpoint. */
   mel_run_stop (run);

@@ -36,7 +36,7 @@ test_switch_views (void)
 {
   MelApplication *app;
   MelWindow *window = app_test_start (&app);
-  const char *views[] = { "train", "generate", "corpus" };
+  const char *views[] = { "train", "generate", "compare", "corpus" };
 
   gtk_window_present (GTK_WINDOW (window));
   for (guint i = 0; i < G_N_ELEMENTS (views); i++)
@@ -48,7 +48,7 @@ test_switch_views (void)
     }
   /* An unknown view changes nothing. */
   g_action_group_activate_action (G_ACTION_GROUP (window), "show-view",
-                                  g_variant_new_string ("compare"));
+                                  g_variant_new_string ("no-such-view"));
   g_assert_cmpstr (mel_window_get_visible_view (window), ==, "corpus");
   app_test_stop (app, window);
 }
