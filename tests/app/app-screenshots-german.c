@@ -1,5 +1,5 @@
 /* app-screenshots-german.c — the application in German: saves a PNG of the
- * Corpus view (song and statistics), the Train and the Generate view,
+ * Corpus view (song and statistics), the Train, Generate and Compare views,
  * Preferences and the shortcuts window, rendered by GTK itself (built-in songs
  * and a tiny model only, so it takes seconds).  Not a test; it is how the
  * German UI is checked by eye for untranslated or clipped strings.  Run it
@@ -159,6 +159,10 @@ main (int argc, char *argv[])
   gtk_widget_activate_action (GTK_WIDGET (generate_view), "generate.run", NULL);
   app_test_wait_for (generated, generate_view, 60);
   ok &= save_window (GTK_WINDOW (window), out, "german-generate.png");
+
+  mel_window_show_view (window, "compare");
+  app_test_spin (1.0); /* the stack cross-fades */
+  ok &= save_window (GTK_WINDOW (window), out, "german-compare.png");
 
   ok &= save_side_window (G_ACTION_GROUP (app), "preferences", ADW_TYPE_PREFERENCES_WINDOW, out,
                           "german-preferences.png");
