@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "mel-corpus-store.h"
+#include "mel-musicxml.h"
 #include "mel-song-item.h"
 
 struct _MelCorpusStore
@@ -133,6 +134,16 @@ load_progress_cb (guint done, guint total, gpointer user_data)
   g_idle_add_full (G_PRIORITY_DEFAULT, progress_apply, progress, (GDestroyNotify) progress_free);
 }
 
+/* A MusicXML file holds one song, read by the MusicXML reader. */
+static gboolean
+is_musicxml_path (const char *path)
+{
+  g_autofree char *extension = mel_export_path_extension (path);
+
+  return g_strcmp0 (extension, "musicxml") == 0 || g_strcmp0 (extension, "xml") == 0
+         || g_strcmp0 (extension, "mxl") == 0;
+}
+
 static void
 load_worker (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
 {
@@ -149,6 +160,13 @@ load_worker (GTask *task, gpointer source_object, gpointer task_data, GCancellab
 
   if (path == NULL)
     corpus = mel_corpus_load_embedded (&error);
+  else if (is_musicxml_path (path))
+    {
+      g_autoptr(MelSong) song = mel_musicxml_read_file (path, &error);
+
+      if (song != NULL)
+        corpus = mel_corpus_new_for_song (path, song);
+    }
   else
     corpus = mel_corpus_load (path, 0, load_progress_cb, state, cancellable, &error);
   load_state_free (state);

@@ -323,16 +323,6 @@ mel_window_open_file (MelWindow *self, GFile *file)
       mel_window_show_error (self, _("Could not open the file"), error);
       return;
     }
-  if (g_str_has_suffix (path, ".musicxml") || g_str_has_suffix (path, ".mxl")
-      || g_str_has_suffix (path, ".xml"))
-    {
-      /* The score library writes MusicXML but has no reader yet. */
-      g_autoptr(GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                                             _("Melodist cannot read MusicXML yet; open the "
-                                               "**kern version of the song instead"));
-      mel_window_show_error (self, _("Could not open the file"), error);
-      return;
-    }
   if (is_checkpoint (file))
     {
       g_autoptr(GError) error = NULL;
@@ -348,7 +338,8 @@ mel_window_open_file (MelWindow *self, GFile *file)
       mel_window_show_view (self, "generate");
       return;
     }
-  /* A kern file or folder: the loader takes either. */
+  /* A kern file or folder, or a MusicXML file: the store's loader takes
+   * each (in its worker thread) and reports errors itself. */
   mel_corpus_store_load (self->corpus_store, path);
   mel_window_show_view (self, "corpus");
 }

@@ -11,14 +11,22 @@
 #include "mel-corpus.h"
 #include "mel-engrave.h"
 #include "mel-kern.h"
+#include "mel-musicxml.h"
 
-/* IN is a kern file when such a file exists, else a song id (or file
+/* IN is a kern or MusicXML file when such a file exists, else a song id (or file
  * basename) looked up in --corpus DIR or the embedded corpus. */
 static MelSong *
 load_input (const char *input, const char *corpus_dir, GError **error)
 {
   if (corpus_dir == NULL && g_file_test (input, G_FILE_TEST_IS_REGULAR))
-    return mel_kern_read_file (input, error);
+    {
+      g_autofree char *extension = mel_export_path_extension (input);
+
+      if (g_strcmp0 (extension, "musicxml") == 0 || g_strcmp0 (extension, "xml") == 0
+          || g_strcmp0 (extension, "mxl") == 0)
+        return mel_musicxml_read_file (input, error);
+      return mel_kern_read_file (input, error);
+    }
 
   g_autoptr (MelCorpus) corpus = NULL;
   if (corpus_dir != NULL)

@@ -18,7 +18,7 @@
 #include "mel-musicxml.h"
 #include "mel-synth.h"
 
-/* IN is a kern file (a corpus file or a generated melody), or a song id
+/* IN is a kern or MusicXML file (a corpus file or a generated melody), or a song id
  * looked up in --corpus DIR or in the embedded corpus. */
 static MelSong *
 load_song (const char *input, const char *corpus_dir, GError **error)
@@ -27,7 +27,14 @@ load_song (const char *input, const char *corpus_dir, GError **error)
   MelSong *song;
 
   if (g_file_test (input, G_FILE_TEST_IS_REGULAR))
-    return mel_kern_read_file (input, error);
+    {
+      g_autofree char *extension = mel_export_path_extension (input);
+
+      if (g_strcmp0 (extension, "musicxml") == 0 || g_strcmp0 (extension, "xml") == 0
+          || g_strcmp0 (extension, "mxl") == 0)
+        return mel_musicxml_read_file (input, error);
+      return mel_kern_read_file (input, error);
+    }
   if (corpus_dir != NULL)
     corpus = mel_corpus_load (corpus_dir, 0, NULL, NULL, NULL, error);
   else

@@ -51,6 +51,22 @@ corpus_new (const char *root)
 }
 
 MelCorpus *
+mel_corpus_new_for_song (const char *root, MelSong *song)
+{
+  MelCorpus *corpus;
+  gint32 none = -1;
+
+  g_return_val_if_fail (root != NULL, NULL);
+  g_return_val_if_fail (song != NULL, NULL);
+
+  corpus = corpus_new (root);
+  g_ptr_array_add (corpus->songs, mel_song_ref (song));
+  g_array_append_val (corpus->duplicate_of, none);
+  corpus->n_files = 1;
+  return corpus;
+}
+
+MelCorpus *
 mel_corpus_ref (MelCorpus *corpus)
 {
   g_return_val_if_fail (corpus != NULL, NULL);

@@ -64,6 +64,11 @@ MelCorpus *mel_corpus_load (const char *path, guint n_threads, MelCorpusProgress
  * G_RESOURCE_ERROR when the resource cannot be listed. */
 MelCorpus *mel_corpus_load_embedded (GError **error);
 
+/* A corpus of the single @song (the corpus takes a reference) read from
+ * @root by another reader (MusicXML): n_files is 1, no rejections.
+ * Returns a new corpus the caller owns. */
+MelCorpus *mel_corpus_new_for_song (const char *root, MelSong *song);
+
 /* Adds a reference; returns @corpus. */
 MelCorpus *mel_corpus_ref (MelCorpus *corpus);
 /* Drops a reference; the last one frees the songs it holds (songs the

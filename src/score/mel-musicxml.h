@@ -36,4 +36,18 @@ GBytes *mel_musicxml_write_mxl (const MelSong *song, GError **error);
  * else plain text (.musicxml, .xml). */
 gboolean mel_musicxml_write_file (const MelSong *song, const char *path, GError **error);
 
+/* Reads a monophonic partwise MusicXML document of @length bytes (need not
+ * be NUL-terminated).  Only the first <part> is read; chords, <backup>
+ * (several voices), timewise scores and compressed .mxl data are refused.
+ * Grace and cue notes are skipped, <forward> becomes a rest.  @path (may be
+ * NULL) names the source in messages and gives the song id when the
+ * document carries none.  No network access, no external entities.
+ * Returns a new song (caller owns) or NULL with @error set in
+ * MEL_EXPORT_ERROR (FORMAT: malformed, EMPTY: no notes, UNSUPPORTED). */
+MelSong *mel_musicxml_parse (const char *data, gsize length, const char *path, GError **error);
+
+/* Reads the MusicXML file @path like mel_musicxml_parse().  Returns a new
+ * song (caller owns) or NULL with @error set (also G_FILE_ERROR). */
+MelSong *mel_musicxml_read_file (const char *path, GError **error);
+
 G_END_DECLS
