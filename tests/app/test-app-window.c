@@ -7,10 +7,12 @@
 #include "config.h"
 
 #include <adwaita.h>
+#include <glib/gstdio.h>
 
 #include "app-test-util.h"
 #include "mel-bar-chart.h"
 #include "mel-corpus-stats.h"
+#include "mel-musicxml.h"
 #include "mel-song-item.h"
 
 static char *data_dir;
@@ -313,6 +315,56 @@ test_open_esac_folder (void)
 }
 
 static gboolean
+corpus_is_single_file (gpointer user_data)
+{
+  MelCorpusStore *store = mel_window_get_corpus_store (user_data);
+  MelCorpus *corpus = mel_corpus_store_get_corpus (store);
+
+  return !mel_corpus_store_get_loading (store) && !mel_corpus_store_is_embedded (store)
+         && corpus != NULL && corpus->songs->len == 1;
+}
+
+/* Opening a MusicXML file (as from the command line or the Open dialog)
+ * shows that one melody, with the same notes as the song it was written from. */
+static void
+test_open_musicxml (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("melodist-mxl-XXXXXX", &error);
+  g_autofree char *path = NULL;
+  g_autoptr(GFile) file = NULL;
+  MelApplication *app;
+  MelWindow *window;
+  MelCorpus *embedded;
+  MelCorpus *opened;
+  MelSong *source;
+
+  g_assert_no_error (error);
+  window = app_test_start (&app);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (app_test_wait_for (app_test_corpus_loaded, window, 10));
+  embedded = mel_corpus_ref (mel_corpus_store_get_corpus (mel_window_get_corpus_store (window)));
+  source = g_ptr_array_index (embedded->songs, 0);
+  path = g_build_filename (dir, "song.musicxml", NULL);
+  g_assert_true (mel_musicxml_write_file (source, path, &error));
+  g_assert_no_error (error);
+
+  file = g_file_new_for_path (path);
+  mel_window_open_file (window, file);
+  g_assert_true (app_test_wait_for (corpus_is_single_file, window, 30));
+  opened = mel_corpus_store_get_corpus (mel_window_get_corpus_store (window));
+  g_assert_cmpuint (mel_song_get_n_notes (g_ptr_array_index (opened->songs, 0)), ==,
+                    mel_song_get_n_notes (source));
+  g_assert_cmpstr (((MelSong *) g_ptr_array_index (opened->songs, 0))->title, ==, source->title);
+
+  app_test_spin (0.1);
+  app_test_stop (app, window);
+  mel_corpus_unref (embedded);
+  g_assert_cmpint (g_remove (path), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
+static gboolean
 has_toplevel_of_type (gpointer user_data)
 {
   GType type = GPOINTER_TO_SIZE (user_data);
@@ -381,6 +433,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/mel/app/window/bar-chart", test_bar_chart);
   g_test_add_func ("/mel/app/window/side-windows", test_side_windows);
   g_test_add_func ("/mel/app/window/esac-folder", test_open_esac_folder);
+  g_test_add_func ("/mel/app/window/open-musicxml", test_open_musicxml);
   g_test_add_func ("/mel/app/window/play", test_play);
   status = g_test_run ();
   app_test_remove_tree (data_dir);
