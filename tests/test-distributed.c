@@ -297,8 +297,11 @@ check_matches_single (Fixture *f, const char *model)
 #undef COMMON
 
   g_assert_cmpint (run_train (0, one, NULL), ==, 0);
-  /* The GRU run (the quickest) is also the one checked for leaks. */
-  g_assert_cmpint (run_train_full (2, two, g_str_equal (model, "gru"), &err), ==, 0);
+  /* No leak checking inside mpirun: LeakSanitizer's tracer itself crashed
+   * ("Tracer caught signal 11") now and then beside Open MPI's progress
+   * threads.  The trainer's own code is leak-checked by the one-process
+   * runs of this and the other model tests. */
+  g_assert_cmpint (run_train_full (2, two, FALSE, &err), ==, 0);
   g_assert_nonnull (strstr (err, "distributed: 2 processes, global batch 8 windows (4 per process)"));
   a = load (f->dir, "single.ckpt");
   b = load (f->dir, "dual.ckpt");
