@@ -80,19 +80,19 @@ static const char *const mpirun_options[] = {
   "--mca", "btl_vader_single_copy_mechanism", "none", "--mca", "btl_tcp_if_include", "lo",
 };
 
-/* The environment of mpirun and its processes.  In an ASan build, Open
- * MPI's own allocations can only be told apart from ours by LeakSanitizer
- * with full stacks (tests/lsan.supp matches frames inside libmpi, which the
- * fast unwinder cannot walk), which make a run several times slower: runs
- * with @check_leaks use them, the others leave leak checking to the
- * one-process tests.  (ASAN_OPTIONS is ignored by other builds.) */
+/* The environment of mpirun and its processes.  In an ASan build leak
+ * checking is off inside mpirun: LeakSanitizer's tracer crashed now and then
+ * ("Tracer caught signal 11") beside Open MPI's progress threads, and Open
+ * MPI's own allocations need full stacks to be told apart from ours.  The
+ * trainer's code is leak-checked by the one-process runs.  (ASAN_OPTIONS is
+ * ignored by other builds.) */
 static char **
-mpi_env_full (gboolean check_leaks)
+mpi_env (void)
 {
   char **env = g_get_environ ();
   const char *asan = g_environ_getenv (env, "ASAN_OPTIONS");
   g_autofree char *options = g_strconcat (asan != NULL ? asan : "", asan != NULL ? ":" : "",
-                                          check_leaks ? "fast_unwind_on_malloc=0" : "detect_leaks=0", NULL);
+                                          "detect_leaks=0", NULL);
 
   env = g_environ_setenv (env, "ASAN_OPTIONS", options, TRUE);
 
@@ -102,12 +102,6 @@ mpi_env_full (gboolean check_leaks)
   /* Models and BLAS single-threaded: two processes on two cores. */
   env = g_environ_setenv (env, "OPENBLAS_NUM_THREADS", "1", TRUE);
   return env;
-}
-
-static char **
-mpi_env (void)
-{
-  return mpi_env_full (FALSE);
 }
 
 /* argv for `mpirun -np @np <options> melodist-cli train --distributed`
@@ -136,13 +130,12 @@ train_argv (guint np, const char *const *args)
   return argv;
 }
 
-/* Runs a training and returns its exit status (0 = success); under
- * LeakSanitizer with full leak checking when @check_leaks. */
+/* Runs a training and returns its exit status (0 = success). */
 static int
-run_train_full (guint np, const char *const *args, gboolean check_leaks, char **err)
+run_train (guint np, const char *const *args, char **err)
 {
   g_autoptr(GPtrArray) argv = train_argv (np, args);
-  g_auto(GStrv) env = mpi_env_full (check_leaks);
+  g_auto(GStrv) env = mpi_env ();
   g_autoptr(GError) error = NULL;
   g_autofree char *out = NULL;
   int status = -1;
@@ -153,12 +146,6 @@ run_train_full (guint np, const char *const *args, gboolean check_leaks, char **
   if (err != NULL)
     g_test_message ("stderr: %s", *err);
   return g_spawn_check_wait_status (status, NULL) ? 0 : (WIFEXITED (status) ? WEXITSTATUS (status) : -1);
-}
-
-static int
-run_train (guint np, const char *const *args, char **err)
-{
-  return run_train_full (np, args, FALSE, err);
 }
 
 /* NULL when mpirun can start two processes here, else why not. */
@@ -297,11 +284,7 @@ check_matches_single (Fixture *f, const char *model)
 #undef COMMON
 
   g_assert_cmpint (run_train (0, one, NULL), ==, 0);
-  /* No leak checking inside mpirun: LeakSanitizer's tracer itself crashed
-   * ("Tracer caught signal 11") now and then beside Open MPI's progress
-   * threads.  The trainer's own code is leak-checked by the one-process
-   * runs of this and the other model tests. */
-  g_assert_cmpint (run_train_full (2, two, FALSE, &err), ==, 0);
+  g_assert_cmpint (run_train (2, two, &err), ==, 0);
   g_assert_nonnull (strstr (err, "distributed: 2 processes, global batch 8 windows (4 per process)"));
   a = load (f->dir, "single.ckpt");
   b = load (f->dir, "dual.ckpt");
