@@ -698,7 +698,8 @@ assert_same_sound (const MelSong *a, const MelSong *b)
 }
 
 /* A random melody on the sixteenth grid, laid out in bars like a kern
- * file: notes crossing a bar line are tied, rests split. */
+ * file: notes crossing a bar line or of no single notated value are tied,
+ * rests split. */
 static MelSong *
 random_song (GRand *rng, guint index)
 {
@@ -730,14 +731,20 @@ random_song (GRand *rng, guint index)
           gint64 next_bar = t < pickup_steps ? pickup_steps
                                              : pickup_steps + ((t - pickup_steps) / bar_steps + 1) * bar_steps;
           gint64 piece = MIN (len, next_bar - t);
-          MelRational q = mel_rational_new (piece, 4);
-          if (rest)
-            g_string_append_printf (notes, "r:%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " ", q.num, q.den);
-          else
-            g_string_append_printf (notes, "%d:%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT "%s ", pitch, q.num, q.den,
-                                    piece < len ? "~" : "");
-          t += piece;
-          len -= piece;
+          /* and into notated values (5 sixteenths: a quarter tied to a sixteenth) */
+          g_autoptr (GArray) values = mel_duration_split_notatable (mel_rational_new (piece, 4));
+          for (guint v = 0; v < values->len; v++)
+            {
+              MelRational q = g_array_index (values, MelRational, v);
+              gint64 steps = mel_rational_floor (mel_rational_mul (q, mel_rational_new (4, 1)));
+              if (rest)
+                g_string_append_printf (notes, "r:%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " ", q.num, q.den);
+              else
+                g_string_append_printf (notes, "%d:%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT "%s ", pitch, q.num,
+                                        q.den, steps < len ? "~" : "");
+              t += steps;
+              len -= steps;
+            }
         }
     }
   g_autofree char *text = g_string_free (notes, FALSE);

@@ -154,8 +154,10 @@ char **mel_song_encode (const MelSong *song, GError **error);
  * no sharps/flats; an irregular meter is laid out as 4/4).  @symbols must
  * hold @n_symbols strings.  Leading delimiters are skipped, leading holds become
  * rests, and the next delimiter ends the song.  Bars are laid out from the
- * meter starting at a downbeat; notes that cross a bar line are split into
- * tied notes (rests are simply split).  Pitches are spelled from the key
+ * meter starting at a downbeat; notes that cross a bar line, or whose
+ * length is no single plain or dotted value (5 sixteenths), are split into
+ * tied notes as notation writes them (mel_duration_split_notatable; rests
+ * are simply split).  Pitches are spelled from the key
  * signature: scale notes as the signature says, others with sharps in sharp
  * keys and flats in flat keys.  The song gets the meter, the signature and
  * the major or minor key (of that signature) that fits the notes best.

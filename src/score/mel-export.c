@@ -287,9 +287,13 @@ note_values (gboolean triplets)
           g_array_append_val (values, v);
           continue;
         }
+      NoteValue d3 = { mel_rational_mul (base, mel_rational_new (15, 8)), e, 3, FALSE };
       NoteValue d2 = { mel_rational_mul (base, mel_rational_new (7, 4)), e, 2, FALSE };
       NoteValue d1 = { mel_rational_mul (base, mel_rational_new (3, 2)), e, 1, FALSE };
       NoteValue d0 = { base, e, 0, FALSE };
+      /* Three dots, as kern and mel_duration_split_notatable allow. */
+      if (e > MIN_TYPE_LOG2 + 2)
+        g_array_append_val (values, d3);
       if (e > MIN_TYPE_LOG2 + 1)
         g_array_append_val (values, d2);
       if (e > MIN_TYPE_LOG2)

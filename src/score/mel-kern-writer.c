@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-#define MAX_DOTS 3
+#define MAX_DOTS MEL_MAX_DOTS
 
 /* ---- durations ---------------------------------------------------------- */
 
@@ -62,42 +62,6 @@ append_recip (GString *out, MelRational d)
     return;
   MelRational recip = mel_rational_div (mel_rational_new (4, 1), d);
   g_string_append_printf (out, "%" G_GINT64_FORMAT "%%%" G_GINT64_FORMAT, recip.num, recip.den);
-}
-
-/* Splits @d into the note values to write, tied together.  A tuplet length
- * (denominator not a power of two) or a plain note value stays whole; any
- * other binary length (5/4 quarters) becomes the fewest plain and dotted
- * values, longest first, as notation writes it. */
-static GArray *
-split_duration (MelRational d)
-{
-  GArray *pieces = g_array_new (FALSE, FALSE, sizeof (MelRational));
-  g_autoptr (GString) probe = g_string_new (NULL);
-
-  if (d.num <= 0 || d.den > (G_GINT64_CONSTANT (1) << 30) || !is_power_of_two (d.den) ||
-      append_plain_recip (probe, d))
-    {
-      g_array_append_val (pieces, d);
-      return pieces;
-    }
-  /* In units of 1/d.den: take the largest power of two, then dot it while it fits. */
-  gint64 rest = d.num;
-  gint64 maxima = 32 * d.den; /* the longest single note value */
-  while (rest > 0)
-    {
-      gint64 piece = G_GINT64_CONSTANT (1) << (63 - __builtin_clzll ((unsigned long long) rest));
-      piece = MIN (piece, maxima);
-      gint64 add = piece / 2;
-      for (int dots = 0; dots < MAX_DOTS && add > 0 && piece + add <= rest; dots++)
-        {
-          piece += add;
-          add /= 2;
-        }
-      MelRational value = mel_rational_new (piece, d.den);
-      g_array_append_val (pieces, value);
-      rest -= piece;
-    }
-  return pieces;
 }
 
 /* ---- pitches ------------------------------------------------------------- */
@@ -314,7 +278,7 @@ append_tie (GString *out, guint8 tie, gboolean opening)
 static void
 append_event (GString *out, const MelEvent *event, const MelKeySignature *sig)
 {
-  g_autoptr (GArray) pieces = split_duration (event->duration);
+  g_autoptr (GArray) pieces = mel_duration_split_notatable (event->duration);
   gboolean rest = mel_event_is_rest (event);
   MelPitch pitch = { 0 };
 

@@ -971,25 +971,32 @@ mel_song_decode_with_pickup (const char *const *symbols, guint n_symbols, const 
               bar_end = mel_rational_add (bar->onset, bar->duration);
             }
           MelRational piece_end = mel_rational_compare (run_end, bar_end) < 0 ? run_end : bar_end;
-          MelEvent ev;
-          memset (&ev, 0, sizeof ev);
-          ev.onset = t;
-          ev.duration = mel_rational_sub (piece_end, t);
-          ev.bar = bar_index;
-          if (run->code == MEL_CODE_REST)
-            ev.midi = -1;
-          else
+          /* Within the bar, one event per notated value (5 sixteenths are
+           * a quarter tied to a sixteenth), as the writers notate it. */
+          g_autoptr (GArray) values = mel_duration_split_notatable (mel_rational_sub (piece_end, t));
+          for (guint v = 0; v < values->len; v++)
             {
-              ev.midi = run->code;
-              ev.pitch = spell_in_key (run->code, &sig);
-              if (!first)
-                ev.tie |= MEL_TIE_STOP;
-              if (mel_rational_compare (piece_end, run_end) < 0)
-                ev.tie |= MEL_TIE_START;
+              MelRational value_end = mel_rational_add (t, g_array_index (values, MelRational, v));
+              MelEvent ev;
+              memset (&ev, 0, sizeof ev);
+              ev.onset = t;
+              ev.duration = g_array_index (values, MelRational, v);
+              ev.bar = bar_index;
+              if (run->code == MEL_CODE_REST)
+                ev.midi = -1;
+              else
+                {
+                  ev.midi = run->code;
+                  ev.pitch = spell_in_key (run->code, &sig);
+                  if (!first)
+                    ev.tie |= MEL_TIE_STOP;
+                  if (mel_rational_compare (value_end, run_end) < 0)
+                    ev.tie |= MEL_TIE_START;
+                }
+              mel_song_add_event (song, &ev);
+              t = value_end;
+              first = FALSE;
             }
-          mel_song_add_event (song, &ev);
-          t = piece_end;
-          first = FALSE;
         }
     }
 

@@ -361,3 +361,57 @@ mel_song_events_equal (const MelSong *a, const MelSong *b)
     }
   return TRUE;
 }
+
+static gboolean
+is_power_of_two (gint64 x)
+{
+  return x > 0 && (x & (x - 1)) == 0;
+}
+
+/* Whether @d is one plain or dotted binary value (a power of two of
+ * quarters up to a maxima of 32, times 1, 3/2, 7/4 or 15/8), as kern,
+ * MusicXML and the staff write with one notehead. */
+static gboolean
+is_single_notated_value (MelRational d)
+{
+  for (int dots = 0; dots <= MEL_MAX_DOTS; dots++)
+    {
+      /* d = base · (2^(dots+1) − 1) / 2^dots */
+      MelRational base = mel_rational_mul (d, mel_rational_new (G_GINT64_CONSTANT (1) << dots,
+                                                                (G_GINT64_CONSTANT (2) << dots) - 1));
+      if ((base.num == 1 && is_power_of_two (base.den)) || (base.den == 1 && is_power_of_two (base.num) && base.num <= 32))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+GArray *
+mel_duration_split_notatable (MelRational d)
+{
+  GArray *pieces = g_array_new (FALSE, FALSE, sizeof (MelRational));
+
+  if (d.num <= 0 || d.den > (G_GINT64_CONSTANT (1) << 30) || !is_power_of_two (d.den) ||
+      is_single_notated_value (d))
+    {
+      g_array_append_val (pieces, d);
+      return pieces;
+    }
+  /* In units of 1/d.den: take the largest power of two, then dot it while it fits. */
+  gint64 rest = d.num;
+  gint64 maxima = 32 * d.den; /* the longest single note value */
+  while (rest > 0)
+    {
+      gint64 piece = G_GINT64_CONSTANT (1) << (63 - __builtin_clzll ((unsigned long long) rest));
+      piece = MIN (piece, maxima);
+      gint64 add = piece / 2;
+      for (int dots = 0; dots < MEL_MAX_DOTS && add > 0 && piece + add <= rest; dots++)
+        {
+          piece += add;
+          add /= 2;
+        }
+      MelRational value = mel_rational_new (piece, d.den);
+      g_array_append_val (pieces, value);
+      rest -= piece;
+    }
+  return pieces;
+}

@@ -185,6 +185,18 @@ gboolean mel_song_get_range (const MelSong *song, int *lowest, int *highest);
  * detection. */
 gboolean mel_song_events_equal (const MelSong *a, const MelSong *b);
 
+/* The most dots a single notated value has in Melodist's writers. */
+#define MEL_MAX_DOTS 3
+
+/* Splits a duration @d (in quarters) into the note values notation writes
+ * for it, tied together: a plain or dotted value (up to MEL_MAX_DOTS dots)
+ * or a tuplet length (denominator not a power of two) stays whole; any
+ * other binary length (5/4 quarters) becomes the fewest plain and dotted
+ * values, longest first.  The kern writer and the symbol decoder both use
+ * it, so a decoded melody is written and read back note for note.
+ * Returns a new array of MelRational (free with g_array_unref). */
+GArray *mel_duration_split_notatable (MelRational d);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MelSong, mel_song_unref)
 
 G_END_DECLS
