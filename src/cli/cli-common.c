@@ -7,6 +7,7 @@
 
 #include <glib/gi18n.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 static gint64 last_progress_us;
@@ -68,4 +69,16 @@ mel_cli_failf (const char *format, ...)
   mel_cli_progress_done ();
   fprintf (stderr, "melodist-cli: %s\n", message);
   return 1;
+}
+
+void
+mel_cli_print_label (const char *label, int width)
+{
+  glong chars = g_utf8_validate (label, -1, NULL) ? g_utf8_strlen (label, -1) : (glong) strlen (label);
+
+  fputs ("  ", stdout);
+  fputs (label, stdout);
+  for (glong i = chars; i < width; i++)
+    fputc (' ', stdout);
+  fputc (' ', stdout);
 }

@@ -474,7 +474,8 @@ print_tallies (const char *label, GHashTable *tallies, guint limit)
     }
   if (sorted->len > limit)
     g_string_append_printf (line, _(", … (%u more)"), sorted->len - limit);
-  printf ("  %-22s %s\n", label, sorted->len > 0 ? line->str : "—");
+  mel_cli_print_label (label, 22);
+  printf ("%s\n", sorted->len > 0 ? line->str : "—");
   g_string_free (line, TRUE);
 }
 
@@ -487,9 +488,12 @@ print_stats_text (const MelCorpus *corpus, const MelDataset *dataset, const Corp
                    dataset->n_rejected_range - dataset->n_rejected_empty;
 
   printf (_("Corpus: %s\n"), corpus->root);
-  printf ("  %-22s %u\n", _("files"), corpus->n_files);
-  printf ("  %-22s %u\n", _("songs read"), n_songs);
-  printf ("  %-22s %u\n", _("unreadable files"), corpus->rejections->len);
+  mel_cli_print_label (_("files"), 22);
+  printf ("%u\n", corpus->n_files);
+  mel_cli_print_label (_("songs read"), 22);
+  printf ("%u\n", n_songs);
+  mel_cli_print_label (_("unreadable files"), 22);
+  printf ("%u\n", corpus->rejections->len);
   for (guint i = 0; i < corpus->rejections->len; i++)
     {
       const MelCorpusRejection *r = g_ptr_array_index (corpus->rejections, i);
@@ -500,61 +504,93 @@ print_stats_text (const MelCorpus *corpus, const MelDataset *dataset, const Corp
         message += root_len + 1;
       printf ("    %s\n", message);
     }
-  printf ("  %-22s %u\n", _("exact duplicates"), mel_corpus_count_duplicates (corpus));
+  mel_cli_print_label (_("exact duplicates"), 22);
+  printf ("%u\n", mel_corpus_count_duplicates (corpus));
   print_tallies (_("collections"), facts->collections, 20);
-  printf ("  %-22s %u\n", _("notes"), facts->n_notes);
-  printf ("  %-22s %u\n", _("rests"), facts->n_rests);
-  printf ("  %-22s %u\n", _("bars"), facts->n_bars);
-  printf ("  %-22s %u\n", _("ties"), facts->n_ties);
+  mel_cli_print_label (_("notes"), 22);
+  printf ("%u\n", facts->n_notes);
+  mel_cli_print_label (_("rests"), 22);
+  printf ("%u\n", facts->n_rests);
+  mel_cli_print_label (_("bars"), 22);
+  printf ("%u\n", facts->n_bars);
+  mel_cli_print_label (_("ties"), 22);
+  printf ("%u\n", facts->n_ties);
   if (n_songs > 0)
-    printf ("  %-22s %s %u, %s %u, %s %u\n", _("notes per song"), _("min"), facts->notes_min, _("median"),
-            facts->notes_median, _("max"), facts->notes_max);
+    {
+      mel_cli_print_label (_("notes per song"), 22);
+      printf ("%s %u, %s %u, %s %u\n", _("min"), facts->notes_min, _("median"), facts->notes_median,
+              _("max"), facts->notes_max);
+    }
   if (facts->lowest <= facts->highest)
     {
       g_autofree char *lo = midi_name (facts->lowest);
       g_autofree char *hi = midi_name (facts->highest);
-      printf ("  %-22s %s–%s (MIDI %d–%d)\n", _("pitch range"), lo, hi, facts->lowest, facts->highest);
+      mel_cli_print_label (_("pitch range"), 22);
+      printf ("%s–%s (MIDI %d–%d)\n", lo, hi, facts->lowest, facts->highest);
     }
-  printf ("  %-22s %s %u, %s %u, %s %u\n", _("modes"), _("major"), facts->n_major, _("minor"), facts->n_minor,
+  mel_cli_print_label (_("modes"), 22);
+  printf ("%s %u, %s %u, %s %u\n", _("major"), facts->n_major, _("minor"), facts->n_minor,
           _("unknown"), facts->n_other_mode);
   print_tallies (_("keys"), facts->keys, 24);
-  printf ("  %-22s %u\n", _("songs changing key"), facts->n_key_changes);
+  mel_cli_print_label (_("songs changing key"), 22);
+  printf ("%u\n", facts->n_key_changes);
   print_tallies (_("meters (first)"), facts->meters, 24);
-  printf ("  %-22s %u\n", _("songs changing meter"), facts->n_meter_changes);
-  printf ("  %-22s %u\n", _("irregular meter"), facts->n_irregular);
-  printf ("  %-22s %u\n", _("songs with a pickup"), facts->n_pickups);
+  mel_cli_print_label (_("songs changing meter"), 22);
+  printf ("%u\n", facts->n_meter_changes);
+  mel_cli_print_label (_("irregular meter"), 22);
+  printf ("%u\n", facts->n_irregular);
+  mel_cli_print_label (_("songs with a pickup"), 22);
+  printf ("%u\n", facts->n_pickups);
   print_tallies (_("durations (events)"), facts->durations, 24);
 
   g_autofree char *durations = mel_preprocess_options_format_durations (o);
   printf (_("\nPreprocessing (transpose %s, durations %s, pitch range %d–%d):\n"),
           mel_transpose_mode_to_string (o->transpose), durations, o->lowest_midi, o->highest_midi);
-  printf ("  %-22s %u\n", _("songs accepted"), accepted);
-  printf ("  %-22s %u\n", _("filtered by duration"), dataset->n_rejected);
+  mel_cli_print_label (_("songs accepted"), 22);
+  printf ("%u\n", accepted);
+  mel_cli_print_label (_("filtered by duration"), 22);
+  printf ("%u\n", dataset->n_rejected);
   if (g_hash_table_size (facts->bad_durations) > 0)
     print_tallies (_("  unaccepted lengths"), facts->bad_durations, 12);
-  printf ("  %-22s %u\n", _("off the 16th grid"), dataset->n_rejected_off_grid);
-  printf ("  %-22s %u\n", _("out of pitch range"), dataset->n_rejected_range);
-  printf ("  %-22s %u\n", _("without notes"), dataset->n_rejected_empty);
+  mel_cli_print_label (_("off the 16th grid"), 22);
+  printf ("%u\n", dataset->n_rejected_off_grid);
+  mel_cli_print_label (_("out of pitch range"), 22);
+  printf ("%u\n", dataset->n_rejected_range);
+  mel_cli_print_label (_("without notes"), 22);
+  printf ("%u\n", dataset->n_rejected_empty);
   if (o->transpose == MEL_TRANSPOSE_AUGMENT)
-    printf ("  %-22s %u (%s %d…%d)\n", _("transposed copies"), dataset->songs->len - accepted, _("shifts"),
-            o->min_shift, o->max_shift);
+    {
+      mel_cli_print_label (_("transposed copies"), 22);
+      printf ("%u (%s %d…%d)\n", dataset->songs->len - accepted, _("shifts"), o->min_shift,
+              o->max_shift);
+    }
   else if (o->transpose == MEL_TRANSPOSE_NORMALISE)
     {
       guint moved = 0;
       for (guint i = 0; i < dataset->songs->len; i++)
         moved += g_array_index (dataset->songs, MelDatasetSong, i).transpose != 0;
-      printf ("  %-22s %u (%s)\n", _("transposed"), moved, _("to C major / A minor"));
+      mel_cli_print_label (_("transposed"), 22);
+      printf ("%u (%s)\n", moved, _("to C major / A minor"));
     }
   else
-    printf ("  %-22s 0\n", _("transposed copies"));
-  printf ("  %-22s %u (%u %s)\n", _("melody groups"), dataset->n_groups, accepted - MIN (accepted, dataset->n_groups),
+    {
+      mel_cli_print_label (_("transposed copies"), 22);
+      printf ("0\n");
+    }
+  mel_cli_print_label (_("melody groups"), 22);
+  printf ("%u (%u %s)\n", dataset->n_groups, accepted - MIN (accepted, dataset->n_groups),
           _("songs repeat an earlier melody, maybe transposed"));
-  printf ("  %-22s %u (\"/\", \"_\", \"r\" %s %u %s)\n", _("vocabulary"), dataset->vocabulary->len, _("and"),
+  mel_cli_print_label (_("vocabulary"), 22);
+  printf ("%u (\"/\", \"_\", \"r\" %s %u %s)\n", dataset->vocabulary->len, _("and"),
           dataset->vocabulary->len - 3, _("pitches"));
   if (dataset->vocabulary->len > 3)
-    printf ("  %-22s %s–%s\n", _("pitches used"), (const char *) g_ptr_array_index (dataset->vocabulary, 3),
-            (const char *) g_ptr_array_index (dataset->vocabulary, dataset->vocabulary->len - 1));
-  printf ("  %-22s %u\n", _("symbols"), dataset->ids->len);
+    {
+      mel_cli_print_label (_("pitches used"), 22);
+      printf ("%s–%s\n", (const char *) g_ptr_array_index (dataset->vocabulary, 3),
+              (const char *) g_ptr_array_index (dataset->vocabulary, dataset->vocabulary->len - 1));
+    }
+  mel_cli_print_label (_("symbols"), 22);
+  printf ("%u\n", dataset->ids->len);
 
   printf (_("\nSplit (seed %" PRIu64 ", by melody group; windows of %u, stride 1):\n"), o->split_seed,
           window);

@@ -39,7 +39,7 @@ load_input (const char *input, const char *corpus_dir, GError **error)
   if (song == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   _("'%s' is neither a kern file nor a song id in the %s corpus"), input,
+                   _("'%s' is neither a kern or MusicXML file nor a song id in the %s corpus"), input,
                    corpus_dir != NULL ? corpus_dir : _("embedded"));
       return NULL;
     }
@@ -71,7 +71,7 @@ mel_cli_engrave (int argc, char **argv)
   };
   g_autoptr (GOptionContext) context = g_option_context_new (_("IN — engrave a melody as staff notation"));
   g_option_context_set_summary (context,
-                                _("IN is a **kern file, or a song id from --corpus DIR or the embedded corpus.\n"
+                                _("IN is a **kern or MusicXML file, or a song id from --corpus DIR or the embedded corpus.\n"
                                   "The format follows the extension of -o: PNG, SVG, or PDF (A4, several "
                                   "pages when needed)."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);

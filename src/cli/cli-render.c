@@ -45,7 +45,7 @@ load_song (const char *input, const char *corpus_dir, GError **error)
   if (song == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   _("'%s' is neither a kern file nor a song id in the %s corpus"), input,
+                   _("'%s' is neither a kern or MusicXML file nor a song id in the %s corpus"), input,
                    corpus_dir != NULL ? corpus_dir : _("embedded"));
       return NULL;
     }
@@ -98,7 +98,7 @@ mel_cli_render (int argc, char **argv)
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_set_description (context,
-                                    _("IN is a **kern file, or a song id from --corpus DIR or the embedded corpus.\n"
+                                    _("IN is a **kern or MusicXML file, or a song id from --corpus DIR or the embedded corpus.\n"
                                       "SoundFont: --soundfont, else $MELODIST_SOUNDFONT, else "
                                       "/usr/share/sounds/sf2/TimGM6mb.sf2 or FluidR3_GM.sf2.\n"));
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -171,7 +171,7 @@ mel_cli_export (int argc, char **argv)
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_set_description (context,
-                                    _("IN is a **kern file, or a song id from --corpus DIR or the embedded corpus.\n"
+                                    _("IN is a **kern or MusicXML file, or a song id from --corpus DIR or the embedded corpus.\n"
                                       "The format follows the extension of FILE.\n"));
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return mel_cli_fail (error);

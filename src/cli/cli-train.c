@@ -281,11 +281,16 @@ print_metrics (const MelMetrics *m, const char *split, const char *checkpoint, g
     }
   printf (_("%s split: %" PRIu64 " symbols, %" PRIu64 " notes\n"), split, m->n_symbols,
           m->n_onsets);
-  printf ("  %-28s %8.4f\n", _("bits per symbol"), mel_metrics_get_bits_per_symbol (m));
-  printf ("  %-28s %8.4f\n", _("cross-entropy (nats/symbol)"), mel_metrics_get_cross_entropy (m));
-  printf ("  %-28s %7.2f %%\n", _("accuracy, all symbols"), 100 * mel_metrics_get_accuracy (m));
-  printf ("  %-28s %7.2f %%\n", _("accuracy, note onsets"), 100 * mel_metrics_get_onset_accuracy (m));
-  printf ("  %-28s %8.4f\n", _("pitch bits per note"), mel_metrics_get_pitch_bits (m));
+  mel_cli_print_label (_("bits per symbol"), 28);
+  printf ("%8.4f\n", mel_metrics_get_bits_per_symbol (m));
+  mel_cli_print_label (_("cross-entropy (nats/symbol)"), 28);
+  printf ("%8.4f\n", mel_metrics_get_cross_entropy (m));
+  mel_cli_print_label (_("accuracy, all symbols"), 28);
+  printf ("%7.2f %%\n", 100 * mel_metrics_get_accuracy (m));
+  mel_cli_print_label (_("accuracy, note onsets"), 28);
+  printf ("%7.2f %%\n", 100 * mel_metrics_get_onset_accuracy (m));
+  mel_cli_print_label (_("pitch bits per note"), 28);
+  printf ("%8.4f\n", mel_metrics_get_pitch_bits (m));
   printf ("  %s\n", _(HOLDS_NOTE));
 }
 
@@ -305,10 +310,14 @@ print_vae_metrics (MelModel *model, const MelCheckpoint *ckpt, const MelDataset 
     return FALSE;
   printf (_("VAE, %" PRIu64 " segments of %u sixteenths, decoded from the posterior mean:\n"),
           vm.n_segments, config->segment_steps);
-  printf ("  %-28s %8.4f\n", _("reconstruction bits/symbol"), vm.recon_bits);
-  printf ("  %-28s %8.4f\n", _("KL to the prior (nats)"), vm.kl_nats);
-  printf ("  %-28s %7.2f %%\n", _("accuracy, teacher forced"), 100 * vm.accuracy_teacher);
-  printf ("  %-28s %7.2f %%\n", _("accuracy, free running"), 100 * vm.accuracy_free);
+  mel_cli_print_label (_("reconstruction bits/symbol"), 28);
+  printf ("%8.4f\n", vm.recon_bits);
+  mel_cli_print_label (_("KL to the prior (nats)"), 28);
+  printf ("%8.4f\n", vm.kl_nats);
+  mel_cli_print_label (_("accuracy, teacher forced"), 28);
+  printf ("%7.2f %%\n", 100 * vm.accuracy_teacher);
+  mel_cli_print_label (_("accuracy, free running"), 28);
+  printf ("%7.2f %%\n", 100 * vm.accuracy_free);
   return TRUE;
 }
 

@@ -33,6 +33,11 @@ void mel_cli_progress (const char *label, double fraction, const char *detail);
 /* Ends a progress line (prints a newline on a terminal). */
 void mel_cli_progress_done (void);
 
+/* Prints "  " and @label padded with spaces to @width characters (not
+ * bytes: translated labels have umlauts) and one more space, to stdout:
+ * the left column of a report line. */
+void mel_cli_print_label (const char *label, int width);
+
 /* Prints "melodist-cli: <message>" to stderr and returns 1. */
 int mel_cli_fail (const GError *error);
 int mel_cli_failf (const char *format, ...) G_GNUC_PRINTF (1, 2);
