@@ -134,6 +134,42 @@ test_round_trip_exact (void)
   g_assert_true (mel_rational_equal (back->pickup, mel_rational_new (1, 1)));
 }
 
+/* ESAC phrase marks ({ } in kern) survive kern → MusicXML → kern. */
+static void
+test_round_trip_phrases (void)
+{
+  static const char kern[] = "**kern\n*M3/4\n*k[]\n=1\n{4c\n4d\n4e}\n=2\n{4f\n4g\n4a\n=3\n2.g}\n"
+                             "=4\n{8a\n8g\n4f\n4e}\n==\n*-\n";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MelSong) song = mel_kern_parse (kern, strlen (kern), "phrases.krn", &error);
+  g_autoptr (MelSong) back = NULL;
+  g_autofree char *xml = NULL;
+  g_autofree char *again = NULL;
+  guint starts = 0, ends = 0;
+
+  g_assert_no_error (error);
+  xml = mel_musicxml_write (song, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (xml, "<feature type=\"phrase\"/>"));
+  back = mel_musicxml_parse (xml, strlen (xml), "phrases.musicxml", &error);
+  g_assert_no_error (error);
+  g_assert_true (mel_song_events_equal (song, back));
+  for (guint i = 0; i < song->events->len; i++)
+    {
+      const MelEvent *a = mel_song_get_event (song, i), *b = mel_song_get_event (back, i);
+      guint phrase = MEL_EVENT_PHRASE_START | MEL_EVENT_PHRASE_END;
+
+      g_assert_cmpuint (a->flags & phrase, ==, b->flags & phrase);
+      starts += (b->flags & MEL_EVENT_PHRASE_START) != 0;
+      ends += (b->flags & MEL_EVENT_PHRASE_END) != 0;
+    }
+  g_assert_cmpuint (starts, ==, 3);
+  g_assert_cmpuint (ends, ==, 3);
+  again = mel_kern_write (back);
+  g_assert_nonnull (strstr (again, "{4c"));
+  g_assert_nonnull (strstr (again, "2.g}"));
+}
+
 static void
 test_round_trip_fixtures (void)
 {
@@ -384,6 +420,7 @@ main (int argc, char **argv)
   (void) test_song_expected_ticks; /* the shared header's MIDI helper is not needed here */
   g_test_add_func ("/mel/musicxml-read/round-trip-songs", test_round_trip_songs);
   g_test_add_func ("/mel/musicxml-read/round-trip-exact", test_round_trip_exact);
+  g_test_add_func ("/mel/musicxml-read/round-trip-phrases", test_round_trip_phrases);
   g_test_add_func ("/mel/musicxml-read/round-trip-fixtures", test_round_trip_fixtures);
   g_test_add_func ("/mel/musicxml-read/read-file", test_read_file);
   g_test_add_func ("/mel/musicxml-read/hand-written", test_hand_written);

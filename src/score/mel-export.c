@@ -659,7 +659,9 @@ add_event (MelNotation *notation, const MelEvent *ev, guint *measure_cursor, GAr
 
   guint last_piece = notation->notes->len - 1;
   MelWrittenNote *pieces = &g_array_index (notation->notes, MelWrittenNote, 0);
-  pieces[first_piece].flags = ev->flags;
+  /* A phrase opens at the first written piece and closes at the last. */
+  pieces[first_piece].flags = ev->flags & ~MEL_EVENT_PHRASE_END;
+  pieces[last_piece].flags |= ev->flags & MEL_EVENT_PHRASE_END;
   if (!rest)
     for (guint k = first_piece; k <= last_piece; k++)
       {

@@ -37,6 +37,8 @@ typedef struct
   MelKeySignature key_signature;
   gboolean have_key_signature;
   guint n_measures;
+  gboolean phrase_opening; /* a phrase <grouping> starts at the next note */
+  gboolean in_phrase;
 } MelReader;
 
 static gboolean
@@ -295,6 +297,9 @@ add_event (MelReader *r, const xmlNode *node, MelEvent *event, MelRational durat
   event->duration = duration;
   event->bar = r->song->bars->len;
   event->line = (guint32) MAX (xmlGetLineNo (node), 0);
+  if (r->phrase_opening)
+    event->flags |= MEL_EVENT_PHRASE_START;
+  r->phrase_opening = FALSE;
   mel_song_add_event (r->song, event);
   return advance (r, node, duration, error);
 }
@@ -329,6 +334,32 @@ read_note (MelReader *r, const xmlNode *note, GError **error)
     return reader_fail (r, note, error, MEL_EXPORT_ERROR_UNSUPPORTED,
                         "unpitched notes are not supported");
   return add_event (r, note, &event, duration, error);
+}
+
+/* A <grouping> with a "phrase" feature opens a phrase at the next note;
+ * its stop closes it at the last note read (kern's { and }). */
+static void
+read_phrase_grouping (MelReader *r, const xmlNode *grouping)
+{
+  g_autofree char *type = attribute (grouping, "type");
+  gboolean phrase = FALSE;
+
+  for (xmlNode *c = grouping->children; c != NULL; c = c->next)
+    if (is_element (c, "feature"))
+      {
+        g_autofree char *feature = attribute (c, "type");
+
+        phrase |= g_strcmp0 (feature, "phrase") == 0;
+      }
+  if (g_strcmp0 (type, "start") == 0 && phrase)
+    r->phrase_opening = r->in_phrase = TRUE;
+  else if (g_strcmp0 (type, "stop") == 0 && r->in_phrase && mel_song_get_n_events (r->song) > 0)
+    {
+      r->in_phrase = FALSE;
+      MelEvent *last = &g_array_index (r->song->events, MelEvent, r->song->events->len - 1);
+
+      last->flags |= MEL_EVENT_PHRASE_END;
+    }
 }
 
 static gboolean
@@ -369,6 +400,8 @@ read_measure (MelReader *r, const xmlNode *measure, GError **error)
           if (!mel_rational_is_zero (duration) && !add_event (r, c, &rest, duration, error))
             return FALSE;
         }
+      else if (is_element (c, "grouping"))
+        read_phrase_grouping (r, c);
       else if (is_element (c, "backup"))
         return reader_fail (r, c, error, MEL_EXPORT_ERROR_UNSUPPORTED,
                             "<backup> (several voices) is not supported; Melodist reads single melodies");

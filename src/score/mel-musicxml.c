@@ -266,7 +266,18 @@ mel_musicxml_write (const MelSong *song, GError **error)
       if (i == 0)
         g_string_append_printf (out, "      <sound tempo=\"%g\"/>\n", mel_export_default_tempo (song));
       for (guint k = m->first_note; k < m->first_note + m->n_notes; k++)
-        write_note (out, &g_array_index (notation->notes, MelWrittenNote, k), divisions);
+        {
+          const MelWrittenNote *n = &g_array_index (notation->notes, MelWrittenNote, k);
+
+          /* ESAC's phrases ({ } in kern) are analysis, not slurs: MusicXML
+           * keeps them as <grouping>, which notation programs do not draw. */
+          if (n->flags & MEL_EVENT_PHRASE_START)
+            g_string_append (out, "      <grouping type=\"start\" number=\"1\">\n"
+                                  "        <feature type=\"phrase\"/>\n      </grouping>\n");
+          write_note (out, n, divisions);
+          if (n->flags & MEL_EVENT_PHRASE_END)
+            g_string_append (out, "      <grouping type=\"stop\" number=\"1\"/>\n");
+        }
       if (i + 1 == notation->measures->len)
         g_string_append (out, "      <barline location=\"right\">\n        <bar-style>light-heavy</bar-style>\n"
                               "      </barline>\n");
