@@ -710,7 +710,7 @@ train_run (int argc, char **argv)
     { "segment-steps", 0, 0, G_OPTION_ARG_INT, &o.segment_steps,
       N_("vae: sixteenths per segment, from a bar line (default 32 = two bars of 4/4)"), N_("N") },
     { "free-bits", 0, 0, G_OPTION_ARG_DOUBLE, &o.free_bits,
-      N_("vae: KL nats per latent dimension left unpenalised (default 0.125)"), N_("X") },
+      N_("vae: KL nats per latent dimension left unpenalised (default 0.5)"), N_("X") },
     { "kl-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.kl_weight, N_("vae: weight β of the KL term (default 1)"),
       N_("X") },
     { "order", 0, 0, G_OPTION_ARG_INT, &o.ngram_order,

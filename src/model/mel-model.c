@@ -61,7 +61,12 @@ mel_model_config_init (MelModelConfig *config, MelModelKind kind, guint vocab_si
   config->segment_steps = 32;
   config->ngram_order = 8;
   config->dropout = 0.0f;
-  config->free_bits = 0.125f;
+  /* Measured on the German collection (bench/README.md): at 0.125 the
+   * KL sat at its floor (4.3 nats per 2-bar segment) and greedy decoding
+   * from μ rebuilt 72.5 % of a held-out segment; at 0.5 the code carries
+   * 15.6 nats and rebuilds 79.9 %, which is what encoding, reconstructing
+   * and interpolating need. */
+  config->free_bits = 0.5f;
 }
 
 const MelModelClass *

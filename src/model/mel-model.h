@@ -63,7 +63,7 @@ typedef struct
   guint32 ngram_order;   /* n-gram; default 8 */
   float dropout;         /* default 0.0 */
   float free_bits;       /* VAE: KL nats per latent dimension not penalised
-                          * (batch mean, Kingma et al. 2016); default 0.125 */
+                          * (batch mean, Kingma et al. 2016); default 0.5 */
 } MelModelConfig;
 
 /* Fills @config with the defaults for @kind. */
