@@ -1,6 +1,8 @@
 /* test-attention.c — multi-head self-attention: backward against finite
- * differences (causal and not, one to four heads), the causal mask, and
- * the K/V-cached step against the forward.
+ * differences (causal and not, one to four heads), against a double
+ * precision reference over the shapes that reach every edge of the
+ * kernels' tiling (T = 1, 5, 17, 33; head widths 4, 10, 24, 72), the causal
+ * mask, and the K/V-cached step against the forward.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -21,9 +23,10 @@ project (const float *out, const float *r, gsize n)
 
 /* Checks every parameter and input, or @n_samples random ones of each. */
 static void
-check_gradients_sampled (gsize dim, gsize heads, gboolean causal, gsize n_samples)
+check_gradients_shaped (gsize dim, gsize heads, gboolean causal, gsize steps, gsize batch,
+                        gsize n_samples)
 {
-  const gsize steps = 5, batch = 3, rows = steps * batch;
+  const gsize rows = steps * batch;
   gsize n_params = mel_attention_n_params (dim);
   g_autofree float *params = g_new (float, n_params);
   g_autofree float *grads = g_new0 (float, n_params);
@@ -80,14 +83,22 @@ check_gradients_sampled (gsize dim, gsize heads, gboolean causal, gsize n_sample
            * rounding of ~180 terms of O(1), divided by 12ε: ~1e-4); the
            * rounding noise grows as the square root of the number of terms. */
           if (err > 1e-2 * scale + 5e-4 * sqrt (rows * dim / 180.0))
-            g_error ("%s %zu (dim %zu, %zu heads, causal %d): analytic %.7g numeric %.7g",
-                     which == 0 ? "param" : "input", i, dim, heads, causal, (double) ana[i], num);
+            g_error ("%s %zu (dim %zu, %zu heads, causal %d, T %zu, B %zu): analytic %.7g "
+                     "numeric %.7g", which == 0 ? "param" : "input", i, dim, heads, causal, steps,
+                     batch, (double) ana[i], num);
         }
     }
-  g_test_message ("attention dim %zu, %zu heads, %s: max relative error %.3g over %s",
-                  dim, heads, causal ? "causal" : "unmasked", max_rel,
-                  n_samples > 0 ? "300 random parameters and inputs each" : "all parameters and inputs");
+  g_test_message ("attention dim %zu, %zu heads, %s, T %zu, B %zu: max relative error %.3g "
+                  "over %s", dim, heads, causal ? "causal" : "unmasked", steps, batch, max_rel,
+                  n_samples > 0 ? "300 random parameters and inputs each"
+                                : "all parameters and inputs");
   mel_attention_layer_clear (&layer);
+}
+
+static void
+check_gradients_sampled (gsize dim, gsize heads, gboolean causal, gsize n_samples)
+{
+  check_gradients_shaped (dim, heads, causal, 5, 3, n_samples);
 }
 
 static void
@@ -311,6 +322,97 @@ test_gradient_wide_heads (void)
   check_gradients_sampled (144, 2, FALSE, 300);
 }
 
+/* The per-head kernels work on tiles of 4 rows × 16 (or 8) columns, with
+ * T and the head width d rounded up to 8: these shapes reach every edge
+ * (T = 1; T = 5 and 17, not multiples of 4 or 8; T = 33 past two
+ * 16-column blocks; d = 4 and 10, not multiples of 8; d = 24, one 16-wide
+ * and one 8-wide block), masked and not, batch 1 and 3, against the
+ * double-precision reference (every gradient and weight). */
+static void
+test_gradient_tile_edges (void)
+{
+  static const struct
+  {
+    gsize dim, heads, steps, batch;
+  } shapes[] = {
+    { 12, 3, 1, 1 }, { 12, 3, 1, 3 }, { 20, 2, 5, 1 }, { 20, 2, 17, 3 }, { 48, 2, 17, 1 },
+    { 48, 2, 33, 2 }, { 8, 1, 17, 2 }, { 30, 3, 9, 2 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (shapes); i++)
+    for (int causal = 0; causal < 2; causal++)
+      {
+        double rel = compare_with_reference (shapes[i].dim, shapes[i].heads, causal,
+                                             shapes[i].steps, shapes[i].batch);
+
+        g_test_message ("attention dim %zu, %zu heads, T %zu, B %zu, %s vs double reference: "
+                        "max |difference| %.3g of the largest gradient", shapes[i].dim,
+                        shapes[i].heads, shapes[i].steps, shapes[i].batch,
+                        causal ? "causal" : "unmasked", rel);
+        g_assert_cmpfloat (rel, <, 1e-4);
+      }
+}
+
+/* The same edges against finite differences (every parameter and input). */
+static void
+test_gradient_tile_edges_numeric (void)
+{
+  for (int causal = 0; causal < 2; causal++)
+    {
+      check_gradients_shaped (12, 3, causal, 1, 1, 0);
+      check_gradients_shaped (20, 2, causal, 17, 2, 0);
+      check_gradients_shaped (8, 1, causal, 5, 1, 0);
+    }
+}
+
+/* One layer run at shapes that grow and shrink (its buffers are reused
+ * and regrown) gives exactly what a fresh layer gives at each shape. */
+static void
+test_reuse_across_shapes (void)
+{
+  static const gsize shapes[][2] = { { 17, 2 }, { 64, 1 }, { 5, 3 }, { 33, 4 }, { 1, 1 } };
+  const gsize dim = 24, heads = 3;
+  gsize n_params = mel_attention_n_params (dim);
+  g_autofree float *params = g_new (float, n_params);
+  g_autofree float *grads = g_new0 (float, n_params);
+  g_autofree float *grads_fresh = g_new0 (float, n_params);
+  MelAttentionTensors p, g, g_fresh;
+  MelAttentionLayer layer;
+  MelRng rng;
+
+  mel_rng_init (&rng, 5);
+  mel_attention_bind (&p, params, dim);
+  mel_attention_bind (&g, grads, dim);
+  mel_attention_bind (&g_fresh, grads_fresh, dim);
+  mel_rng_fill_uniform (&rng, params, n_params, 0.4f);
+  mel_attention_layer_init (&layer, dim, heads, TRUE, &p, &g);
+  for (gsize i = 0; i < G_N_ELEMENTS (shapes); i++)
+    {
+      gsize steps = shapes[i][0], batch = shapes[i][1], n = steps * batch * dim;
+      g_autofree float *x = g_new (float, n);
+      g_autofree float *r = g_new (float, n);
+      g_autofree float *dx = g_new0 (float, n);
+      g_autofree float *dx_fresh = g_new0 (float, n);
+      const float *out, *out_fresh;
+      MelAttentionLayer fresh;
+
+      mel_rng_fill_normal (&rng, x, n, 1.0f);
+      mel_rng_fill_normal (&rng, r, n, 1.0f);
+      memset (grads, 0, n_params * sizeof (float));
+      memset (grads_fresh, 0, n_params * sizeof (float));
+      mel_attention_layer_init (&fresh, dim, heads, TRUE, &p, &g_fresh);
+      out = mel_attention_forward (&layer, x, steps, batch);
+      out_fresh = mel_attention_forward (&fresh, x, steps, batch);
+      g_assert_cmpmem (out, n * sizeof (float), out_fresh, n * sizeof (float));
+      mel_attention_backward (&layer, r, dx);
+      mel_attention_backward (&fresh, r, dx_fresh);
+      g_assert_cmpmem (dx, n * sizeof (float), dx_fresh, n * sizeof (float));
+      g_assert_cmpmem (grads, n_params * sizeof (float), grads_fresh, n_params * sizeof (float));
+      mel_attention_layer_clear (&fresh);
+    }
+  mel_attention_layer_clear (&layer);
+}
+
 static void
 test_gradient_causal (void)
 {
@@ -377,16 +479,17 @@ test_causal_mask (void)
   mel_attention_layer_clear (&layer);
 }
 
+/* Sequence @batch − 1 stepped through the cache against the forward. */
 static void
-test_step_matches_forward (void)
+check_step (gsize dim, gsize heads, gsize steps, gsize batch)
 {
-  const gsize dim = 16, heads = 4, steps = 70, batch = 2, rows = steps * batch;
+  gsize rows = steps * batch, last = batch - 1;
   gsize n_params = mel_attention_n_params (dim);
   g_autofree float *params = g_new (float, n_params);
   g_autofree float *x = g_new (float, rows * dim);
   g_autofree float *weights = g_new (float, heads * steps);
   g_autoptr(MelAttentionCache) cache = mel_attention_cache_new (dim, heads);
-  float out[16];
+  g_autofree float *out = g_new (float, dim);
   MelAttentionTensors p;
   MelAttentionLayer layer;
   const float *full;
@@ -395,25 +498,36 @@ test_step_matches_forward (void)
 
   mel_rng_init (&rng, 9);
   mel_attention_bind (&p, params, dim);
-  mel_rng_fill_uniform (&rng, params, n_params, 0.5f);
+  /* scores and outputs O(1) for wide layers too */
+  mel_rng_fill_uniform (&rng, params, n_params, MIN (0.5f, 2.0f / sqrtf ((float) dim)));
   mel_rng_fill_normal (&rng, x, rows * dim, 1.0f);
   mel_attention_layer_init (&layer, dim, heads, TRUE, &p, NULL);
   full = mel_attention_forward (&layer, x, steps, batch);
   for (gsize t = 0; t < steps; t++)
     {
-      mel_attention_step (&p, cache, x + (t * batch + 1) * dim, out, weights);
+      mel_attention_step (&p, cache, x + (t * batch + last) * dim, out, weights);
       for (gsize j = 0; j < dim; j++)
-        max_err = MAX (max_err, fabs ((double) out[j] - full[(t * batch + 1) * dim + j]));
+        max_err = MAX (max_err, fabs ((double) out[j] - full[(t * batch + last) * dim + j]));
       for (gsize h = 0; h < heads; h++)
         for (gsize s = 0; s <= t; s++)
           max_w = MAX (max_w, fabs ((double) weights[h * (t + 1) + s]
-                                    - mel_attention_get_probs (&layer, 1, h)[t * steps + s]));
+                                    - mel_attention_get_probs (&layer, last, h)[t * steps + s]));
     }
-  g_test_message ("attention step vs forward (70 steps, cache grown past 64): max |output "
-                  "difference| %.3g, max |weight difference| %.3g", max_err, max_w);
+  g_test_message ("attention step vs forward (dim %zu, %zu heads, %zu steps): max |output "
+                  "difference| %.3g, max |weight difference| %.3g", dim, heads, steps, max_err,
+                  max_w);
   g_assert_cmpfloat (max_err, <, 1e-5);
   g_assert_cmpfloat (max_w, <, 1e-5);
   mel_attention_layer_clear (&layer);
+}
+
+static void
+test_step_matches_forward (void)
+{
+  check_step (16, 4, 70, 2); /* the cache grows past 64 */
+  check_step (20, 2, 17, 1); /* head width 10: vector and scalar tails */
+  check_step (144, 2, 9, 3); /* head width 72: a 64-column block and a tail */
+  check_step (12, 3, 1, 1);
 }
 
 int
@@ -423,6 +537,10 @@ main (int argc, char **argv)
   g_test_add_func ("/mel/attention/gradient-causal", test_gradient_causal);
   g_test_add_func ("/mel/attention/gradient-unmasked", test_gradient_unmasked);
   g_test_add_func ("/mel/attention/gradient-wide-heads", test_gradient_wide_heads);
+  g_test_add_func ("/mel/attention/gradient-tile-edges", test_gradient_tile_edges);
+  g_test_add_func ("/mel/attention/gradient-tile-edges-numeric",
+                   test_gradient_tile_edges_numeric);
+  g_test_add_func ("/mel/attention/reuse-across-shapes", test_reuse_across_shapes);
   g_test_add_func ("/mel/attention/causal-mask", test_causal_mask);
   g_test_add_func ("/mel/attention/step-matches-forward", test_step_matches_forward);
   return g_test_run ();

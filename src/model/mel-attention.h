@@ -55,10 +55,12 @@ typedef struct
   float *out;          /* [T × B × D] */
   float *dqkv;         /* [T × B × 3D] backward scratch */
   float *dy;           /* [T × B × D] backward scratch */
-  float *dp;           /* [T × T] backward scratch */
+  float *dp;           /* [T × T] backward scratch (∂ of the scores) */
   gsize capacity;      /* rows T × B the buffers hold */
   gsize probs_capacity;
   gsize dp_capacity;
+  float *head_work;    /* one sequence's per-head scratch (see mel-attention.c) */
+  gsize head_work_capacity;
 } MelAttentionLayer;
 
 /* @dim must be a multiple of @n_heads. */
