@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "mel-blas.h"
 #include "mel-layers.h"
 #include "mel-model.h"
 
@@ -193,6 +194,115 @@ test_state_matches_forward (void)
   g_assert_cmpfloat (max_err, <, 1e-4);
 }
 
+/* Sampling with a helper thread (2 threads: the recurrent products of the
+ * next step run beside the attention) gives bit-identical logits to one
+ * thread, for a 2-layer model of odd width, also when a state is freed
+ * with a job in flight. */
+static void
+test_state_threads_identical (void)
+{
+  const guint vocab = 11, steps = 70;
+  g_autoptr(MelModel) model = tiny_model (vocab, 6, 20, 2, 4, 0.0f, 41);
+  gint32 inputs[70];
+  g_autofree float *ref = g_new (float, steps * vocab);
+  float logits[11];
+
+  random_ids (inputs, steps, vocab, 9);
+  mel_model_set_training (model, FALSE);
+  for (guint threads = 1; threads <= 3; threads++)
+    {
+      g_autoptr(MelModelState) state = NULL;
+      g_autoptr(MelModelState) abandoned = NULL;
+
+      mel_model_set_n_threads (model, threads);
+      state = mel_model_state_new (model, NULL);
+      abandoned = mel_model_state_new (model, NULL);
+      mel_model_state_step (abandoned, inputs[0], logits);
+      for (guint t = 0; t < steps; t++)
+        {
+          mel_model_state_step (state, inputs[t], logits);
+          if (threads == 1)
+            memcpy (ref + t * vocab, logits, sizeof logits);
+          else
+            g_assert_cmpmem (logits, sizeof logits, ref + t * vocab, sizeof logits);
+        }
+    }
+}
+
+/* The sampling helper (mel-blas.h): every job runs exactly once, on the
+ * helper or, when finish says so, on the caller; a job slower than the
+ * wait is abandoned, the helper refuses new jobs until it is done, and
+ * sync waits for it. */
+typedef struct
+{
+  gint runs;        /* atomic */
+  gulong sleep_us;
+  float out;
+} HelperJob;
+
+static void
+helper_job (gpointer data)
+{
+  HelperJob *job = data;
+
+  if (job->sleep_us > 0)
+    g_usleep (job->sleep_us);
+  job->out = 42.0f;
+  g_atomic_int_inc (&job->runs);
+}
+
+static void
+test_helper (void)
+{
+  g_autoptr(MelHelper) helper = mel_helper_new ();
+  HelperJob slow = { 0, 20000, 0.0f };
+  guint by_helper = 0, by_caller = 0;
+
+  for (guint i = 0; i < 200; i++)
+    {
+      HelperJob job = { 0, 0, 0.0f };
+
+      if (mel_helper_acquire (helper))
+        {
+          mel_helper_start (helper, helper_job, &job);
+          g_usleep (i % 3 == 0 ? 100 : 0);
+          if (mel_helper_finish (helper))
+            {
+              g_assert_cmpint (g_atomic_int_get (&job.runs), ==, 1);
+              g_assert_cmpfloat (job.out, ==, 42.0f);
+              by_helper++;
+              continue;
+            }
+          /* Abandoned or dropped: it may still run until sync. */
+          mel_helper_sync (helper);
+          g_assert_cmpint (g_atomic_int_get (&job.runs), <=, 1);
+        }
+      helper_job (&job);
+      by_caller++;
+    }
+  g_test_message ("helper: %u jobs on the helper, %u on the caller", by_helper, by_caller);
+  g_assert_cmpuint (by_helper + by_caller, ==, 200);
+
+  /* A 20 ms job is abandoned after ~50 µs (or dropped, if the helper had
+   * not taken it); while the helper still runs it, no new job is taken. */
+  mel_helper_sync (helper);
+  while (!mel_helper_acquire (helper))
+    ; /* out of a solo period, if the loop above ended in one */
+  mel_helper_start (helper, helper_job, &slow);
+  g_usleep (1000);
+  g_assert_false (mel_helper_finish (helper));
+  {
+    /* Idle means the job was dropped (it never runs) or has finished. */
+    gboolean idle = mel_helper_acquire (helper);
+    gint runs = g_atomic_int_get (&slow.runs);
+
+    mel_helper_sync (helper);
+    if (idle)
+      g_assert_cmpint (g_atomic_int_get (&slow.runs), ==, runs);
+    g_assert_cmpint (g_atomic_int_get (&slow.runs), <=, 1);
+  }
+}
+
 static void
 test_attention_weights (void)
 {
@@ -320,6 +430,8 @@ main (int argc, char **argv)
   g_test_add_func ("/mel/lstm-attn-model/gradient-threads-dropout", test_gradient_threads_dropout);
   g_test_add_func ("/mel/lstm-attn-model/threads-invariant", test_threads_invariant);
   g_test_add_func ("/mel/lstm-attn-model/state-matches-forward", test_state_matches_forward);
+  g_test_add_func ("/mel/lstm-attn-model/state-threads-identical", test_state_threads_identical);
+  g_test_add_func ("/mel/lstm-attn-model/helper", test_helper);
   g_test_add_func ("/mel/lstm-attn-model/attention-weights", test_attention_weights);
   g_test_add_func ("/mel/lstm-attn-model/overfit", test_overfit);
   g_test_add_func ("/mel/lstm-attn-model/config", test_config);

@@ -59,4 +59,51 @@ void mel_workers_run (MelWorkers *workers, MelParallelFunc func, gpointer data);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MelWorkers, mel_workers_free)
 
+/* ---- one helper thread for fine-grained overlap --------------------------- */
+
+/* A persistent thread that runs one job at a time beside its owner, for
+ * work too short for MelWorkers' condition-variable hand-over (a sampling
+ * step takes tens of microseconds).  The helper spins ~200 µs after a job
+ * for the next one, then sleeps.  The owner never waits long: a job the helper has not taken,
+ * or takes too long for (descheduled on a busy machine), is left to the
+ * owner, so a job must write only buffers of its own, which the owner
+ * copies from when the helper did the work.  One owner thread.
+ *
+ *   if (mel_helper_acquire (helper))
+ *     {
+ *       fill the job's input buffers;
+ *       mel_helper_start (helper, job, data);
+ *       … other work …
+ *       if (mel_helper_finish (helper))
+ *         { use the job's output buffers; return; }
+ *     }
+ *   do the job's work here;
+ */
+typedef struct _MelHelper MelHelper;
+typedef void (*MelHelperFunc) (gpointer data);
+
+/* Starts the thread.  Returns a new helper (free with mel_helper_free). */
+MelHelper *mel_helper_new (void);
+/* Stops and joins the thread, after it finishes a job it has begun (its
+ * data must stay valid until then).  NULL is allowed. */
+void mel_helper_free (MelHelper *helper);
+/* TRUE when the helper takes a job now: it is not busy with an abandoned
+ * one, and it has not missed many jobs lately.  Its last job's buffers may
+ * then be reused.  FALSE: do the work yourself. */
+gboolean mel_helper_acquire (MelHelper *helper);
+/* Hands func (data) to the helper and returns at once; only after
+ * mel_helper_acquire returned TRUE. */
+void mel_helper_start (MelHelper *helper, MelHelperFunc func, gpointer data);
+/* Waits at most ~50 µs for the started job.  TRUE: the helper ran it.
+ * FALSE: the job is abandoned (the helper may still be running it; leave
+ * its buffers alone until mel_helper_acquire returns TRUE) and the caller
+ * must do the work itself. */
+gboolean mel_helper_finish (MelHelper *helper);
+/* Finishes or drops a started job and waits until the helper is idle (it
+ * may still run an abandoned job): after it, every job's buffers may be
+ * freed and the helper can serve another owner. */
+void mel_helper_sync (MelHelper *helper);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MelHelper, mel_helper_free)
+
 G_END_DECLS

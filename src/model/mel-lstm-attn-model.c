@@ -19,6 +19,8 @@
  *
  * Sampling keeps the LSTM states and a K/V cache of the attention, so a
  * step costs one LSTM step and one attention row, whatever the length.
+ * With 2+ threads, the recurrent products of the next step run on a helper
+ * thread beside the attention of this one (la_state_new).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -28,6 +30,7 @@
 #include <string.h>
 
 #include "mel-attention.h"
+#include "mel-blas.h"
 #include "mel-lstm.h"
 #include "mel-simd-private.h"
 
@@ -75,6 +78,8 @@ typedef struct
   gsize logits_capacity;
   const gint32 *inputs;
   const float *dlogits;
+  MelHelper *helper;        /* for sampling states (la_state_new), created on demand */
+  gint helper_in_use;       /* atomic: a state holds the helper */
 } LaModel;
 
 typedef struct
@@ -83,10 +88,14 @@ typedef struct
   float *table;             /* [V × 4H], from the parameters at state_new */
   float *h, *c;             /* [L × H] */
   float *xp;                /* [4H] */
-  float *scratch;           /* [4H] */
   float *att;               /* [H] attention output, then the residual */
   float *normed;            /* [H] */
   MelAttentionCache *cache;
+  float *gh;                /* [L × 4H] W_hh·h of every layer, for the next step */
+  MelHelper *helper;        /* computes gh beside the attention (2+ threads), or NULL */
+  gboolean job_started;     /* the helper has the job below */
+  float *job_h;             /* [L × H] the job's copy of h */
+  float *job_gh;            /* [L × 4H] its result */
 } LaState;
 
 static gboolean
@@ -439,6 +448,7 @@ la_destroy (gpointer priv)
   LaModel *self = priv;
 
   workers_destroy (self);
+  mel_helper_free (self->helper);
   la_unbind (&self->params);
   g_free (self->table);
   g_free (self->logits);
@@ -491,17 +501,85 @@ la_state_new (MelModel *model, const float *latent)
   state->h = g_new0 (float, c->n_layers * h);
   state->c = g_new0 (float, c->n_layers * h);
   state->xp = g_new (float, 4 * h);
-  state->scratch = g_new (float, 4 * h);
   state->att = g_new (float, h);
   state->normed = g_new (float, h);
   state->cache = mel_attention_cache_new (h, c->n_heads);
+  state->gh = g_new0 (float, c->n_layers * 4 * h); /* W_hh·0 */
+  /* A step streams ~2 MB of weights, twice one core's L2.  With a second
+   * thread, the recurrent products of the next step (W_hh, 1 MB per layer)
+   * run there while this thread does the attention (1 MB): each core keeps
+   * its matrices in its own L2, and the products leave the critical path.
+   * The helper thread is the model's, kept between states (starting a
+   * thread for each sample costs more than it saves on a busy machine);
+   * one state at a time uses it, others run alone. */
+  if (model->n_threads > 1 && g_atomic_int_compare_and_exchange (&self->helper_in_use, 0, 1))
+    {
+      if (self->helper == NULL)
+        self->helper = mel_helper_new ();
+      state->helper = self->helper;
+      state->job_h = g_new (float, c->n_layers * h);
+      state->job_gh = g_new (float, c->n_layers * 4 * h);
+    }
   mel_lstm_input_table (state->table, self->params.embedding, c->vocab_size, c->embed_dim,
                         &self->params.lstm[0], h);
   return &state->base;
 }
 
+/* gh_l = W_hh_l · h_l for every layer. */
+static void
+la_state_recurrent (const LaState *state, const float *hs, float *gh)
+{
+  LaModel *self = state->base.model->priv;
+  const MelModelConfig *c = &state->base.model->config;
+  gsize h = c->hidden_size;
+
+  for (guint l = 0; l < c->n_layers; l++)
+    mel_lstm_step_recurrent (&self->params.lstm[l], h, hs + l * h, gh + l * 4 * h);
+}
+
+/* The helper's job: the same on its own buffers. */
+static void
+la_state_recurrent_job (gpointer data)
+{
+  LaState *state = data;
+
+  la_state_recurrent (state, state->job_h, state->job_gh);
+}
+
+/* Makes state->gh = W_hh·h for the next step: hands it to the helper when
+ * there is one (la_state_recurrent_finish collects it), else computes it. */
+static void
+la_state_recurrent_start (LaState *state)
+{
+  const MelModelConfig *c = &state->base.model->config;
+
+  if (state->helper != NULL && mel_helper_acquire (state->helper))
+    {
+      memcpy (state->job_h, state->h, c->n_layers * c->hidden_size * sizeof (float));
+      mel_helper_start (state->helper, la_state_recurrent_job, state);
+      state->job_started = TRUE;
+    }
+  else
+    la_state_recurrent (state, state->h, state->gh);
+}
+
+static void
+la_state_recurrent_finish (LaState *state)
+{
+  const MelModelConfig *c = &state->base.model->config;
+
+  if (!state->job_started)
+    return;
+  state->job_started = FALSE;
+  if (mel_helper_finish (state->helper))
+    memcpy (state->gh, state->job_gh, c->n_layers * 4 * c->hidden_size * sizeof (float));
+  else /* abandoned: h has not changed since the job started */
+    la_state_recurrent (state, state->h, state->gh);
+}
+
 /* One step; @weights (nullable) receives the attention weights of every
- * head for this position ([heads × (t+1)]). */
+ * head for this position ([heads × (t+1)]).  The same arithmetic with and
+ * without a helper, so the samples do not depend on the thread count. */
 static void
 la_state_step_full (LaState *state, gint32 input, float *logits, float *weights)
 {
@@ -511,16 +589,19 @@ la_state_step_full (LaState *state, gint32 input, float *logits, float *weights)
   const float *top;
   float mean, rstd;
 
-  mel_lstm_step (&self->params.lstm[0], h, state->table + (gsize) input * 4 * h, state->h,
-                 state->c, state->scratch);
+  la_state_recurrent_finish (state); /* gh of the previous step's h */
+  mel_lstm_step_gates (&self->params.lstm[0], h, state->table + (gsize) input * 4 * h, state->gh,
+                       state->h, state->c);
   for (guint l = 1; l < c->n_layers; l++)
     {
       const MelLstmTensors *p = &self->params.lstm[l];
 
       memcpy (state->xp, p->b_ih, 4 * h * sizeof (float));
       _mel_matvec (4 * h, h, p->w_ih, h, state->h + (l - 1) * h, state->xp);
-      mel_lstm_step (p, h, state->xp, state->h + l * h, state->c + l * h, state->scratch);
+      mel_lstm_step_gates (p, h, state->xp, state->gh + l * 4 * h, state->h + l * h,
+                           state->c + l * h);
     }
+  la_state_recurrent_start (state);
   top = state->h + (c->n_layers - 1) * h;
   mel_attention_step (&self->params.attn, state->cache, top, state->att, weights);
   for (gsize i = 0; i < h; i++)
@@ -542,14 +623,23 @@ la_state_free (MelModelState *base)
 {
   LaState *state = (LaState *) base;
 
+  if (state->helper != NULL)
+    {
+      LaModel *self = state->base.model->priv;
+
+      mel_helper_sync (state->helper); /* first: a job may still use the buffers */
+      g_atomic_int_set (&self->helper_in_use, 0);
+    }
   g_free (state->table);
   g_free (state->h);
   g_free (state->c);
   g_free (state->xp);
-  g_free (state->scratch);
   g_free (state->att);
   g_free (state->normed);
   mel_attention_cache_free (state->cache);
+  g_free (state->gh);
+  g_free (state->job_h);
+  g_free (state->job_gh);
   g_free (state);
 }
 

@@ -1,11 +1,12 @@
 /* mel-lstm.c — LSTM layer forward, backward through time and step.
  *
- * Per time step the only GEMM is the recurrent one (B × 4H × H); the input
- * projections of all steps are one GEMM before the loop (or a table lookup
- * in table mode), and the gradients of W_hh and W_ih are one GEMM each
- * after the backward loop.  The element-wise gate work is fused into one
- * pass per row on 8-wide vectors, compiled for the baseline ISA and for
- * AVX2+FMA and picked at run time (as the GRU in mel-layers.c).
+ * Per time step the only GEMM is the recurrent one (B × 4H × H), run by
+ * our own kernel on W_hh packed once per pass; the input projections of all
+ * steps are one GEMM before the loop (or a table lookup in table mode), and
+ * the gradients of W_hh and W_ih are one BLAS GEMM each after the backward
+ * loop.  The element-wise gate work is fused into one pass per row on
+ * 8-wide vectors, compiled for the baseline ISA and for AVX2+FMA and picked
+ * at run time (as the GRU in mel-layers.c).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -120,6 +121,191 @@ _mel_matvec (gsize m, gsize n, const float *a, gsize lda, const float *x, float 
   matvec (&args);
 }
 
+/* ---- recurrent products with W_hh packed once --------------------------- */
+
+/* The per-step products h_{t-1}·W_hhᵀ (forward) and ∂pre_t·W_hh (backward)
+ * are small (B × 4H × H) and use the same 1 MB matrix 2 × T times: BLAS
+ * packs it again on every call.  Here it is packed once per pass into
+ * panels of 16 columns, [⌈N/16⌉ × K × 16] (the last panel padded with
+ * zeros), and a 6 × 16 register tile (12 accumulators, 2 loads and 6
+ * broadcasts per 12 FMAs) runs over it without any copy of A.  K is cut
+ * into blocks of 256 so that one panel block (16 KB) stays in L1 while
+ * every row tile passes over it.  Only with AVX2+FMA; otherwise BLAS. */
+
+#define PANEL 16
+#define GEMM_KC 256
+#define GEMM_MR 6
+
+typedef struct
+{
+  gsize m, n, k;
+  const float *a;   /* [M × K], row stride lda */
+  gsize lda;
+  const float *bp;  /* packed B */
+  float *c;         /* [M × N], row stride ldc */
+  gsize ldc;
+  gboolean accumulate; /* C += A·B, else C = A·B */
+} PackedGemmArgs;
+
+static gsize
+packed_size (gsize k, gsize n)
+{
+  return (n + PANEL - 1) / PANEL * PANEL * k;
+}
+
+/* bp ← B [K × N], where B[k][j] = trans_w ? w[j·ldw + k] : w[k·ldw + j]. */
+static void
+pack_b (float *bp, const float *w, gsize ldw, gsize k, gsize n, gboolean trans_w)
+{
+  for (gsize p = 0; p < n; p += PANEL)
+    {
+      gsize cols = MIN (PANEL, n - p);
+      float *panel = bp + p * k;
+
+      for (gsize kk = 0; kk < k; kk++)
+        {
+          float *dst = panel + kk * PANEL;
+
+          for (gsize j = 0; j < cols; j++)
+            dst[j] = trans_w ? w[(p + j) * ldw + kk] : w[kk * ldw + p + j];
+          for (gsize j = cols; j < PANEL; j++)
+            dst[j] = 0.0f;
+        }
+    }
+}
+
+/* C[R rows × cols] (+)= A[R × kc] · panel block [kc × 16]. */
+MEL_ALWAYS_INLINE void
+gemm_tile (const float *a, gsize lda, const float *bp, gsize kc, float *c, gsize ldc,
+           gsize cols, gboolean add, gsize R)
+{
+  MelV8f acc[GEMM_MR][2] = { { { 0 } } }, b0, b1, cv;
+
+  for (gsize k = 0; k < kc; k++)
+    {
+      mel_v_load (&b0, bp + k * PANEL);
+      mel_v_load (&b1, bp + k * PANEL + 8);
+#pragma GCC unroll 6
+      for (gsize r = 0; r < R; r++)
+        {
+          float av = a[r * lda + k];
+
+          acc[r][0] += b0 * av;
+          acc[r][1] += b1 * av;
+        }
+    }
+#pragma GCC unroll 6
+  for (gsize r = 0; r < R; r++)
+    {
+      float *cr = c + r * ldc;
+
+      if (cols == PANEL)
+        {
+          if (add)
+            {
+              mel_v_load (&cv, cr);
+              acc[r][0] += cv;
+              mel_v_load (&cv, cr + 8);
+              acc[r][1] += cv;
+            }
+          mel_v_store (cr, &acc[r][0]);
+          mel_v_store (cr + 8, &acc[r][1]);
+        }
+      else
+        {
+          float t[PANEL];
+
+          mel_v_store (t, &acc[r][0]);
+          mel_v_store (t + 8, &acc[r][1]);
+          for (gsize j = 0; j < cols; j++)
+            cr[j] = add ? cr[j] + t[j] : t[j];
+        }
+    }
+}
+
+MEL_ALWAYS_INLINE void
+packed_gemm_body (const PackedGemmArgs *g)
+{
+  for (gsize k0 = 0; k0 < g->k; k0 += GEMM_KC)
+    {
+      gsize kc = MIN (GEMM_KC, g->k - k0);
+      gboolean add = g->accumulate || k0 > 0;
+
+      for (gsize p = 0; p < g->n; p += PANEL)
+        {
+          gsize cols = MIN (PANEL, g->n - p), i = 0;
+          const float *bp = g->bp + p * g->k + k0 * PANEL;
+          const float *a = g->a + k0;
+          float *c = g->c + p;
+
+          gsize full = g->m / GEMM_MR, rest = g->m % GEMM_MR;
+
+          /* A tile of 1 or 2 rows has too few accumulators to hide the
+           * FMA latency: end with 4 + 3 or 4 + 4 rows instead (a batch of
+           * 32, one worker's half of 64, is 4 × 6 + 4 + 4). */
+          if (full > 0 && (rest == 1 || rest == 2))
+            {
+              full--;
+              rest += GEMM_MR;
+            }
+          for (; i < full * GEMM_MR; i += GEMM_MR)
+            gemm_tile (a + i * g->lda, g->lda, bp, kc, c + i * g->ldc, g->ldc, cols, add,
+                       GEMM_MR);
+          if (rest > GEMM_MR)
+            {
+              gemm_tile (a + i * g->lda, g->lda, bp, kc, c + i * g->ldc, g->ldc, cols, add, 4);
+              i += 4;
+            }
+          switch (g->m - i)
+            {
+            case 5:
+              gemm_tile (a + i * g->lda, g->lda, bp, kc, c + i * g->ldc, g->ldc, cols, add, 5);
+              break;
+            case 4:
+              gemm_tile (a + i * g->lda, g->lda, bp, kc, c + i * g->ldc, g->ldc, cols, add, 4);
+              break;
+            case 3:
+              gemm_tile (a + i * g->lda, g->lda, bp, kc, c + i * g->ldc, g->ldc, cols, add, 3);
+              break;
+            case 2:
+              gemm_tile (a + i * g->lda, g->lda, bp, kc, c + i * g->ldc, g->ldc, cols, add, 2);
+              break;
+            case 1:
+              gemm_tile (a + i * g->lda, g->lda, bp, kc, c + i * g->ldc, g->ldc, cols, add, 1);
+              break;
+            default:
+              break;
+            }
+        }
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__ ((target ("avx2,fma"))) static void
+packed_gemm (const PackedGemmArgs *g)
+{
+  packed_gemm_body (g);
+}
+
+static gboolean
+use_packed_gemm (void)
+{
+  return _mel_simd_use_avx2 ();
+}
+#else
+static void
+packed_gemm (const PackedGemmArgs *g)
+{
+  packed_gemm_body (g);
+}
+
+static gboolean
+use_packed_gemm (void)
+{
+  return FALSE;
+}
+#endif
+
 gsize
 mel_lstm_n_params (gsize input_size, gsize hidden_size)
 {
@@ -168,6 +354,7 @@ mel_lstm_layer_clear (MelLstmLayer *layer)
   g_clear_pointer (&layer->dg, g_free);
   g_clear_pointer (&layer->dh, g_free);
   g_clear_pointer (&layer->dc, g_free);
+  g_clear_pointer (&layer->w_packed, g_aligned_free);
   layer->capacity = 0;
   layer->batch_capacity = 0;
 }
@@ -400,11 +587,50 @@ MEL_DEFINE_DISPATCH (step_backward, const StepBackwardArgs *, step_backward_body
 
 /* ---- forward / backward ---------------------------------------------------- */
 
+/* W_hh packed for the forward (B = W_hhᵀ, H × 4H) or the backward (B = W_hh,
+ * 4H × H) products; NULL when BLAS does them. */
+static const float *
+pack_w_hh (MelLstmLayer *layer, gboolean forward)
+{
+  gsize hs = layer->hidden_size, g = 4 * hs;
+
+  if (!use_packed_gemm ())
+    return NULL;
+  if (layer->w_packed == NULL)
+    layer->w_packed = g_aligned_alloc (MAX (packed_size (hs, g), packed_size (g, hs)),
+                                       sizeof (float), 64);
+  if (forward)
+    pack_b (layer->w_packed, layer->params->w_hh, hs, hs, g, TRUE);
+  else
+    pack_b (layer->w_packed, layer->params->w_hh, hs, g, hs, FALSE);
+  return layer->w_packed;
+}
+
+/* C[m × n] = A[m × k] · B, from the packed B or with BLAS: B = W_hhᵀ
+ * (forward) or W_hh (backward). */
+static void
+recurrent_gemm (const float *packed, gboolean forward, gsize m, gsize n, gsize k,
+                const float *a, const float *w_hh, float *c)
+{
+  if (packed != NULL)
+    {
+      PackedGemmArgs args = {
+        .m = m, .n = n, .k = k, .a = a, .lda = k, .bp = packed, .c = c, .ldc = n,
+        .accumulate = FALSE,
+      };
+
+      packed_gemm (&args);
+    }
+  else
+    mel_sgemm (FALSE, forward, m, n, k, 1.0f, a, k, w_hh, forward ? k : n, 0.0f, c, n);
+}
+
 static const float *
 lstm_forward_common (MelLstmLayer *layer, const float *table, gsize steps, gsize batch)
 {
   gsize hs = layer->hidden_size, g = 4 * hs;
   const MelLstmTensors *p = layer->params;
+  const float *packed = steps > 1 ? pack_w_hh (layer, TRUE) : NULL;
 
   memset (layer->h, 0, batch * hs * sizeof (float));
   memset (layer->c, 0, batch * hs * sizeof (float));
@@ -416,7 +642,7 @@ lstm_forward_common (MelLstmLayer *layer, const float *table, gsize steps, gsize
       if (t == 0)
         memset (gh, 0, batch * g * sizeof (float));
       else
-        mel_sgemm (FALSE, TRUE, batch, g, hs, 1.0f, hprev, hs, p->w_hh, hs, 0.0f, gh, g);
+        recurrent_gemm (packed, TRUE, batch, g, hs, hprev, p->w_hh, gh);
       {
         StepForwardArgs args = {
           .hs = hs, .batch = batch, .table = table,
@@ -465,8 +691,10 @@ mel_lstm_backward (MelLstmLayer *layer, const float *dout, float *dx, float *dta
   const MelLstmTensors *gr = layer->grads;
   gboolean table_mode = layer->ids != NULL;
   float *dxp = table_mode ? NULL : layer->xp; /* the projections are not needed any more */
+  const float *packed;
 
   g_return_if_fail (table_mode ? dtable != NULL : layer->x != NULL);
+  packed = steps > 1 ? pack_w_hh (layer, FALSE) : NULL;
 
   memset (layer->dh, 0, batch * hs * sizeof (float));
   memset (layer->dc, 0, batch * hs * sizeof (float));
@@ -484,8 +712,8 @@ mel_lstm_backward (MelLstmLayer *layer, const float *dout, float *dx, float *dta
       step_backward (&args);
       /* ∂h_{t-1} = ∂pre_t · W_hh (h_0 = 0 needs none). */
       if (t > 0)
-        mel_sgemm (FALSE, FALSE, batch, hs, g, 1.0f, layer->dg + t * batch * g, g, p->w_hh, hs,
-                   0.0f, layer->dh, hs);
+        recurrent_gemm (packed, FALSE, batch, hs, g, layer->dg + t * batch * g, p->w_hh,
+                        layer->dh);
     }
 
   /* dW_hh += Σ_{t≥1} ∂pre_tᵀ · h_{t-1}: one GEMM (h_0 = 0 adds nothing). */
@@ -514,17 +742,30 @@ mel_lstm_input_table_backward (const MelLstmTensors *grads, float *demb, const f
 }
 
 void
-mel_lstm_step (const MelLstmTensors *params, gsize hidden_size, const float *xp, float *h,
-               float *c, float *scratch)
+mel_lstm_step_recurrent (const MelLstmTensors *params, gsize hidden_size, const float *h,
+                         float *gh)
 {
-  gsize hs = hidden_size;
+  memset (gh, 0, 4 * hidden_size * sizeof (float));
+  _mel_matvec (4 * hidden_size, hidden_size, params->w_hh, hidden_size, h, gh);
+}
+
+void
+mel_lstm_step_gates (const MelLstmTensors *params, gsize hidden_size, const float *xp,
+                     const float *gh, float *h, float *c)
+{
   StepForwardArgs args = {
-    .hs = hs, .batch = 1, .xp = xp, .gh = scratch, .b_hh = params->b_hh, .cprev = c, .c = c,
-    .h = h, .gates = NULL,
+    .hs = hidden_size, .batch = 1, .xp = xp, .gh = gh, .b_hh = params->b_hh, .cprev = c,
+    .c = c, .h = h, .gates = NULL,
   };
 
   /* c is read and written in place row-wise, element by element: safe. */
-  memset (scratch, 0, 4 * hs * sizeof (float));
-  _mel_matvec (4 * hs, hs, params->w_hh, hs, h, scratch);
   step_forward (&args);
+}
+
+void
+mel_lstm_step (const MelLstmTensors *params, gsize hidden_size, const float *xp, float *h,
+               float *c, float *scratch)
+{
+  mel_lstm_step_recurrent (params, hidden_size, h, scratch);
+  mel_lstm_step_gates (params, hidden_size, xp, scratch, h, c);
 }

@@ -57,6 +57,7 @@ typedef struct
   float *dg;            /* [T × B × 4H]: forward scratch, then ∂ of the pre-activations */
   float *dh;            /* [B × H]: backward carry ∂h_{t-1} */
   float *dc;            /* [B × H]: backward carry ∂c_{t-1} */
+  float *w_packed;      /* W_hh packed for the per-step products (mel-lstm.c), or NULL */
   gsize capacity;       /* rows (T × B) the buffers hold */
   gsize batch_capacity;
 } MelLstmLayer;
@@ -98,5 +99,16 @@ void mel_lstm_input_table_backward (const MelLstmTensors *grads, float *demb, co
  * except for the GEMV/GEMM summation order. */
 void mel_lstm_step (const MelLstmTensors *params, gsize hidden_size, const float *xp, float *h,
                     float *c, float *scratch);
+
+/* mel_lstm_step in two halves, so that a sampler can compute the
+ * recurrent product of the next step while it does other work:
+ *   gh [4H] = W_hh h                      (h [H] read only)
+ *   h, c ← the step from @xp and @gh       (h and c [H] updated in place)
+ * mel_lstm_step_recurrent then mel_lstm_step_gates equal mel_lstm_step,
+ * bit for bit. */
+void mel_lstm_step_recurrent (const MelLstmTensors *params, gsize hidden_size, const float *h,
+                              float *gh);
+void mel_lstm_step_gates (const MelLstmTensors *params, gsize hidden_size, const float *xp,
+                          const float *gh, float *h, float *c);
 
 G_END_DECLS
