@@ -415,6 +415,9 @@ generate (GenerateJob *job, GCancellable *cancellable, GError **error)
   model = mel_checkpoint_create_model (checkpoint, error);
   if (model == NULL)
     return NULL;
+  /* A second core takes LSTM + attention's next recurrent product while
+   * this thread does the attention; samples do not depend on it. */
+  mel_model_set_n_threads (model, MIN (g_get_num_processors (), 2));
   if (job->kind == JOB_PRIOR)
     return sample_prior (job, checkpoint, model, cancellable, error);
   if (job->kind == JOB_INTERPOLATE)

@@ -1105,6 +1105,10 @@ mel_cli_generate (int argc, char **argv)
   model = mel_checkpoint_create_model (ckpt, &error);
   if (model == NULL)
     return mel_cli_fail (error);
+  /* LSTM + attention sampling overlaps the next recurrent product with
+   * this step's attention on a second core; the samples are the same for
+   * any thread count. */
+  mel_model_set_n_threads (model, MIN (g_get_num_processors (), 2));
 
   if (seed_melody != NULL)
     seed_symbols = mel_symbols_parse (seed_melody, &error);
