@@ -247,13 +247,13 @@ layernorm_loss (gpointer data)
 }
 
 static void
-test_layernorm (void)
+check_layernorm (gsize rows, gsize width)
 {
-  LayerNormCase c = { 4, 8 };
+  LayerNormCase c = { rows, width };
   MelRng rng;
   g_autofree float *dx = NULL, *dw = NULL, *db = NULL;
 
-  mel_rng_init (&rng, 4);
+  mel_rng_init (&rng, 4 + width);
   c.x = random_floats (&rng, c.n * c.c, 2.0f);
   c.w = random_floats (&rng, c.c, 1.0f);
   c.b = random_floats (&rng, c.c, 1.0f);
@@ -279,6 +279,17 @@ test_layernorm (void)
   g_free (c.mean);
   g_free (c.rstd);
   g_free (c.r);
+}
+
+/* Widths that are, are not, and are less than a multiple of the 8 lanes
+ * of the vector code. */
+static void
+test_layernorm (void)
+{
+  check_layernorm (4, 8);
+  check_layernorm (3, 13);
+  check_layernorm (2, 3);
+  check_layernorm (2, 24);
 }
 
 /* ---- softmax cross-entropy ------------------------------------------------ */

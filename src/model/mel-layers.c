@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mel-blas.h"
+#include "mel-simd-private.h"
 
 /* ---- RNG ---------------------------------------------------------------- */
 
@@ -180,61 +181,169 @@ mel_dropout_backward (float *din, const float *dout, const float *mask, gsize n)
 
 #define LAYERNORM_EPS 1e-5f
 
+/* Layer norm works on rows of c floats, 8 lanes at a time with the rest
+ * scalar; sums go through 8 partial sums, so the summation order differs
+ * from a plain loop by rounding only. */
+typedef struct
+{
+  gsize n, c;
+  float *out, *mean, *rstd, *din, *dw, *db;
+  const float *in, *w, *b, *dout;
+  const float *saved_mean, *saved_rstd; /* backward: from the forward */
+} LayerNormArgs;
+
+MEL_ALWAYS_INLINE float
+v_hsum (const MelV8f *v)
+{
+  float t[8];
+
+  mel_v_store (t, v);
+  return ((t[0] + t[4]) + (t[1] + t[5])) + ((t[2] + t[6]) + (t[3] + t[7]));
+}
+
+#define V_SPLAT(x) ((MelV8f) { (x), (x), (x), (x), (x), (x), (x), (x) })
+
+MEL_ALWAYS_INLINE void
+layernorm_forward_body (const LayerNormArgs *a)
+{
+  gsize c = a->c, c8 = c & ~(gsize) 7;
+
+  for (gsize i = 0; i < a->n; i++)
+    {
+      const float *x = a->in + i * c;
+      float *y = a->out + i * c;
+      MelV8f acc = { 0 }, xv, wv, bv, mv, sv;
+      float m, v, s;
+      gsize j;
+
+      for (j = 0; j < c8; j += 8)
+        {
+          mel_v_load (&xv, x + j);
+          acc += xv;
+        }
+      m = v_hsum (&acc);
+      for (; j < c; j++)
+        m += x[j];
+      m /= (float) c;
+      mv = V_SPLAT (m);
+      acc = (MelV8f) { 0 };
+      for (j = 0; j < c8; j += 8)
+        {
+          mel_v_load (&xv, x + j);
+          xv -= mv;
+          acc += xv * xv;
+        }
+      v = v_hsum (&acc);
+      for (; j < c; j++)
+        v += (x[j] - m) * (x[j] - m);
+      v /= (float) c;
+      s = 1.0f / sqrtf (v + LAYERNORM_EPS);
+      sv = V_SPLAT (s);
+      for (j = 0; j < c8; j += 8)
+        {
+          mel_v_load (&xv, x + j);
+          mel_v_load (&wv, a->w + j);
+          mel_v_load (&bv, a->b + j);
+          xv = (xv - mv) * sv * wv + bv;
+          mel_v_store (y + j, &xv);
+        }
+      for (; j < c; j++)
+        y[j] = (x[j] - m) * s * a->w[j] + a->b[j];
+      a->mean[i] = m;
+      a->rstd[i] = s;
+    }
+}
+
+MEL_ALWAYS_INLINE void
+layernorm_backward_body (const LayerNormArgs *a)
+{
+  gsize c = a->c, c8 = c & ~(gsize) 7;
+
+  for (gsize i = 0; i < a->n; i++)
+    {
+      const float *x = a->in + i * c;
+      const float *dy = a->dout + i * c;
+      float *dx = a->din + i * c;
+      float m = a->saved_mean[i], r = a->saved_rstd[i];
+      MelV8f acc_d = { 0 }, acc_dn = { 0 }, mv = V_SPLAT (m), rv = V_SPLAT (r);
+      MelV8f xv, dyv, wv, norm, dnorm, t;
+      float mean_dnorm, mean_dnorm_norm;
+      gsize j;
+
+      for (j = 0; j < c8; j += 8)
+        {
+          mel_v_load (&xv, x + j);
+          mel_v_load (&dyv, dy + j);
+          mel_v_load (&wv, a->w + j);
+          norm = (xv - mv) * rv;
+          dnorm = wv * dyv;
+          acc_d += dnorm;
+          acc_dn += dnorm * norm;
+        }
+      mean_dnorm = v_hsum (&acc_d);
+      mean_dnorm_norm = v_hsum (&acc_dn);
+      for (; j < c; j++)
+        {
+          float nj = (x[j] - m) * r, dj = a->w[j] * dy[j];
+
+          mean_dnorm += dj;
+          mean_dnorm_norm += dj * nj;
+        }
+      mean_dnorm /= (float) c;
+      mean_dnorm_norm /= (float) c;
+      {
+        MelV8f md = V_SPLAT (mean_dnorm), mdn = V_SPLAT (mean_dnorm_norm);
+
+        for (j = 0; j < c8; j += 8)
+          {
+            mel_v_load (&xv, x + j);
+            mel_v_load (&dyv, dy + j);
+            mel_v_load (&wv, a->w + j);
+            norm = (xv - mv) * rv;
+            dnorm = wv * dyv;
+            mel_v_load (&t, a->db + j);
+            t += dyv;
+            mel_v_store (a->db + j, &t);
+            mel_v_load (&t, a->dw + j);
+            t += norm * dyv;
+            mel_v_store (a->dw + j, &t);
+            mel_v_load (&t, dx + j);
+            t += (dnorm - md - norm * mdn) * rv;
+            mel_v_store (dx + j, &t);
+          }
+      }
+      for (; j < c; j++)
+        {
+          float nj = (x[j] - m) * r, dj = a->w[j] * dy[j];
+
+          a->db[j] += dy[j];
+          a->dw[j] += nj * dy[j];
+          dx[j] += (dj - mean_dnorm - nj * mean_dnorm_norm) * r;
+        }
+    }
+}
+
+MEL_DEFINE_DISPATCH (layernorm_forward, const LayerNormArgs *, layernorm_forward_body)
+MEL_DEFINE_DISPATCH (layernorm_backward, const LayerNormArgs *, layernorm_backward_body)
+
 void
 mel_layernorm_forward (float *out, float *mean, float *rstd, const float *in, const float *w,
                        const float *b, gsize n, gsize c)
 {
-  for (gsize i = 0; i < n; i++)
-    {
-      const float *x = in + i * c;
-      float *y = out + i * c;
-      float m = 0.0f, v = 0.0f, s;
+  LayerNormArgs args = { .n = n, .c = c, .out = out, .mean = mean, .rstd = rstd, .in = in,
+                         .w = w, .b = b };
 
-      for (gsize j = 0; j < c; j++)
-        m += x[j];
-      m /= (float) c;
-      for (gsize j = 0; j < c; j++)
-        v += (x[j] - m) * (x[j] - m);
-      v /= (float) c;
-      s = 1.0f / sqrtf (v + LAYERNORM_EPS);
-      for (gsize j = 0; j < c; j++)
-        y[j] = (x[j] - m) * s * w[j] + b[j];
-      mean[i] = m;
-      rstd[i] = s;
-    }
+  layernorm_forward (&args);
 }
 
 void
 mel_layernorm_backward (float *din, float *dw, float *db, const float *dout, const float *in,
                         const float *w, const float *mean, const float *rstd, gsize n, gsize c)
 {
-  for (gsize i = 0; i < n; i++)
-    {
-      const float *x = in + i * c;
-      const float *dy = dout + i * c;
-      float *dx = din + i * c;
-      float mean_dnorm = 0.0f, mean_dnorm_norm = 0.0f;
+  LayerNormArgs args = { .n = n, .c = c, .din = din, .dw = dw, .db = db, .dout = dout,
+                         .in = in, .w = w, .saved_mean = mean, .saved_rstd = rstd };
 
-      for (gsize j = 0; j < c; j++)
-        {
-          float norm = (x[j] - mean[i]) * rstd[i];
-          float dnorm = w[j] * dy[j];
-
-          mean_dnorm += dnorm;
-          mean_dnorm_norm += dnorm * norm;
-        }
-      mean_dnorm /= (float) c;
-      mean_dnorm_norm /= (float) c;
-      for (gsize j = 0; j < c; j++)
-        {
-          float norm = (x[j] - mean[i]) * rstd[i];
-          float dnorm = w[j] * dy[j];
-
-          db[j] += dy[j];
-          dw[j] += norm * dy[j];
-          dx[j] += (dnorm - mean_dnorm - norm * mean_dnorm_norm) * rstd[i];
-        }
-    }
+  layernorm_backward (&args);
 }
 
 /* ---- softmax and cross-entropy ------------------------------------------ */
