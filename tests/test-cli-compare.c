@@ -166,10 +166,74 @@ test_compare (void)
   remove_tree (dir);
 }
 
+/* --stm and --cv-validate: "+ STM" figures next to the plain ones, on the
+ * test split and in the cross-validation, and fold training that stops on
+ * an inner validation fold. */
+static void
+test_compare_stm (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("mel-cli-compare-XXXXXX", NULL);
+  g_autofree char *gru = g_build_filename (dir, "gru.ckpt", NULL);
+  g_autofree char *html = g_build_filename (dir, "report.html", NULL);
+  g_autofree char *out = NULL, *err = NULL, *text = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *root, *run, *test, *stm, *cv, *config;
+
+  g_assert_cmpint (run_cli (&out, &err, "train", "--hidden", "16", "--embed", "8", "--layers", "1", "--window", "16",
+                            "--batch", "4", "--max-steps", "6", "--epochs", "2", "-o", gru, NULL),
+                   ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_cli (&out, &err, "compare", gru, "--samples", "0", "--folds", "3", "--baseline-order", "5",
+                            "--cv-runs", "--cv-validate", "--stm", "--stm-weight", "0.3", "--json", NULL),
+                   ==, 0);
+  g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  config = json_object_get_object_member (root, "short_term_model");
+  g_assert_nonnull (config);
+  g_assert_cmpstr (json_object_get_string_member (config, "combination"), ==, "arithmetic");
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (config, "weight"), 0.3, 1e-12);
+  g_assert_true (json_object_get_boolean_member (root, "cross_validation_inner_validation"));
+  for (guint i = 0; i < 2; i++)
+    {
+      run = json_array_get_object_element (json_object_get_array_member (root, "runs"), i);
+      test = json_object_get_object_member (run, "test");
+      stm = json_object_get_object_member (test, "stm");
+      g_assert_nonnull (stm);
+      g_assert_true (json_object_get_double_member (stm, "pitch_bits_per_note") > 0);
+      cv = json_object_get_object_member (run, "cross_validation");
+      g_assert_true (json_object_get_double_member (cv, "stm_pitch_bits_fold_mean") > 0);
+      g_assert_true (json_object_has_member (json_object_get_object_member (cv, "pooled"), "stm"));
+      /* The GRU trains on each fold (at most its two epochs); the n-gram counts. */
+      if (i == 0)
+        g_assert_cmpint (json_object_get_int_member (cv, "epochs_run_min"), >=, 1);
+      g_assert_cmpint (json_object_get_int_member (cv, "epochs_run_max"), <=, i == 0 ? 2 : 0);
+    }
+
+  /* The table has its "+ STM" rows; bad STM options fail cleanly. */
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_cli (&out, &err, "compare", gru, "--samples", "0", "--stm", "--html", html, NULL), ==, 0);
+  g_assert_cmpuint (count (out, " + STM "), ==, 2);
+  g_assert_true (g_file_get_contents (html, &text, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count (text, " + STM</td>"), ==, 2);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_cli (&out, &err, "compare", gru, "--stm", "--stm-escape", "x", NULL), !=, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_cli (&out, &err, "compare", gru, "--stm", "--stm-weight", "2", NULL), !=, 0);
+  remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/mel/cli-compare/end-to-end", test_compare);
+  g_test_add_func ("/mel/cli-compare/stm", test_compare_stm);
   return g_test_run ();
 }

@@ -99,9 +99,11 @@ mel_cli_compare (int argc, char **argv)
   g_autofree char *transpose = NULL;
   g_autofree char *data_corpus = NULL;
   g_autofree char *description = NULL;
-  gboolean json = FALSE, cv_runs = FALSE;
-  int samples = -1, folds = 0, order = -1, steps = -1;
-  double threshold = -1, temperature = -1;
+  g_autofree char *stm_escape = NULL;
+  g_autofree char *stm_combination = NULL;
+  gboolean json = FALSE, cv_runs = FALSE, use_stm = FALSE, cv_validate = FALSE;
+  int samples = -1, folds = 0, order = -1, steps = -1, stm_order = -1;
+  double threshold = -1, temperature = -1, stm_bias = -1, stm_weight = -1, stm_intervals = -1;
   gint64 split_seed = -1, seed = -1;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) checkpoints = g_ptr_array_new_with_free_func ((GDestroyNotify) mel_checkpoint_free);
@@ -123,6 +125,23 @@ mel_cli_compare (int argc, char **argv)
       N_("Also cross-validate the baseline over K folds by melody group (default: none)"), N_("K") },
     { "cv-runs", 0, 0, G_OPTION_ARG_NONE, &cv_runs,
       N_("With --folds: also retrain every run's configuration on each fold (slow for neural models)"), NULL },
+    { "cv-validate", 0, 0, G_OPTION_ARG_NONE, &cv_validate,
+      N_("With --cv-runs: validate each fold's training on the next fold and keep its best epoch (early stopping)"),
+      NULL },
+    { "stm", 0, 0, G_OPTION_ARG_NONE, &use_stm,
+      N_("Also score every run combined with a short-term model that learns each test song as it goes"), NULL },
+    { "stm-order", 0, 0, G_OPTION_ARG_INT, &stm_order,
+      N_("Longest context of the short-term model in notes, 0 = unbounded (default 8)"), N_("N") },
+    { "stm-escape", 0, 0, G_OPTION_ARG_STRING, &stm_escape,
+      N_("Escape method of the short-term model: c (default) or ax"), N_("METHOD") },
+    { "stm-combination", 0, 0, G_OPTION_ARG_STRING, &stm_combination,
+      N_("How the short-term model is combined: arithmetic (default), geometric or backoff"), N_("HOW") },
+    { "stm-bias", 0, 0, G_OPTION_ARG_DOUBLE, &stm_bias,
+      N_("Entropy-weight exponent of the combination (default 1)"), N_("B") },
+    { "stm-weight", 0, 0, G_OPTION_ARG_DOUBLE, &stm_weight,
+      N_("Share of the short-term model before the entropy weights, 0…1 (default 0.2)"), N_("W") },
+    { "stm-intervals", 0, 0, G_OPTION_ARG_DOUBLE, &stm_intervals,
+      N_("Share of the interval viewpoint inside the short-term model, 0…1 (default 0.4)"), N_("W") },
     { "baseline-order", 0, 0, G_OPTION_ARG_INT, &order, N_("Order of the n-gram baseline (default 8)"), N_("N") },
     { "threshold", 0, 0, G_OPTION_ARG_DOUBLE, &threshold,
       N_("Flag samples sharing at least this many bars with a training song (default 4)"), N_("BARS") },
@@ -214,6 +233,24 @@ mel_cli_compare (int argc, char **argv)
     co.threshold_bars = threshold;
   co.n_folds = (guint) folds;
   co.cross_validate_runs = cv_runs;
+  co.cv_validate = cv_validate;
+  co.use_stm = use_stm;
+  if (stm_order < -1 || stm_order > 1000 || (stm_bias != -1 && !(stm_bias >= 0 && stm_bias <= 100))
+      || (stm_weight != -1 && !(stm_weight >= 0 && stm_weight <= 1))
+      || (stm_intervals != -1 && !(stm_intervals >= 0 && stm_intervals <= 1)))
+    return mel_cli_failf (_("bad value: --stm-order 0…1000, --stm-bias 0…100, --stm-weight and --stm-intervals 0…1"));
+  if (stm_order >= 0)
+    co.stm.order = (guint) stm_order;
+  if (stm_bias >= 0)
+    co.stm.bias = stm_bias;
+  if (stm_weight >= 0)
+    co.stm.weight = stm_weight;
+  if (stm_intervals >= 0)
+    co.stm.interval_weight = stm_intervals;
+  if (stm_escape != NULL && !mel_stm_escape_from_string (stm_escape, &co.stm.escape))
+    return mel_cli_failf (_("unknown --stm-escape “%s” (ax, c)"), stm_escape);
+  if (stm_combination != NULL && !mel_stm_combination_from_string (stm_combination, &co.stm.combination))
+    return mel_cli_failf (_("unknown --stm-combination “%s” (arithmetic, geometric, backoff)"), stm_combination);
   cmp = mel_comparison_run (checkpoints, names, dataset, songs, description, &co, compare_progress, NULL, NULL,
                             &error);
   mel_cli_progress_done ();

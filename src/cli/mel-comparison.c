@@ -25,6 +25,7 @@ mel_comparison_options_init (MelComparisonOptions *options)
   options->n_folds = 0;
   options->threshold_bars = MEL_MEMORISE_DEFAULT_THRESHOLD_BARS;
   options->batch = 32;
+  mel_stm_config_init (&options->stm);
 }
 
 static void
@@ -199,8 +200,10 @@ measure_run (MelComparison *cmp, MelComparisonRun *run, MelModel *model, const M
   ids = map_ids (dataset, raw, vocab, run->name, error);
   if (ids == NULL)
     return FALSE;
-  if (!mel_evaluate (model, vocab, (const gint32 *) ids->data, ids->len, mel_evaluation_window (model, train_window),
-                     o->batch, cancellable, &run->test, error))
+  if (!mel_evaluate_with_stm (model, vocab, (const gint32 *) ids->data, ids->len,
+                              mel_evaluation_window (model, train_window), o->batch,
+                              o->use_stm && run->config.kind != MEL_MODEL_VAE ? &o->stm : NULL, cancellable,
+                              &run->test, error))
     return FALSE;
   if (!run->is_baseline)
     run->seconds = (g_get_monotonic_time () - started) / 1e6;
@@ -247,17 +250,38 @@ cross_validate (MelComparison *cmp, const MelDataset *dataset, const MelVocab *v
                 const MelModelConfig *config, const MelTrainConfig *train_config, MelComparisonProgress progress,
                 gpointer user_data, GCancellable *cancellable, GError **error)
 {
-  g_autofree guint *folds = mel_dataset_assign_folds (dataset, cmp->options.n_folds, dataset->options.split_seed);
+  guint n_folds = cmp->options.n_folds;
+  g_autofree guint *folds = mel_dataset_assign_folds (dataset, n_folds, dataset->options.split_seed);
   g_autoptr(GPtrArray) train = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  g_autoptr(GPtrArray) valid = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
   g_autoptr(GPtrArray) test = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  gboolean validate = cmp->options.cv_validate && train_config != NULL && n_folds >= 3;
+  MelCrossValidationOptions cvo = { cmp->options.use_stm ? &cmp->options.stm : NULL, validate ? valid : NULL };
   FoldProgress fp = { progress, user_data, name };
 
-  for (guint k = 0; k < cmp->options.n_folds; k++)
+  for (guint k = 0; k < n_folds; k++)
     {
-      g_ptr_array_add (train, mel_dataset_get_fold_ids (dataset, folds, k, FALSE));
       g_ptr_array_add (test, mel_dataset_get_fold_ids (dataset, folds, k, TRUE));
+      if (!validate)
+        {
+          g_ptr_array_add (train, mel_dataset_get_fold_ids (dataset, folds, k, FALSE));
+          continue;
+        }
+      /* The inner validation fold is the next one, also by melody group:
+       * relabelled as fold k, its songs leave the training stream too. */
+      {
+        guint next = (k + 1) % n_folds;
+        g_autofree guint *inner = g_memdup2 (folds, dataset->songs->len * sizeof (guint));
+
+        for (guint s = 0; s < dataset->songs->len; s++)
+          if (inner[s] == next)
+            inner[s] = k;
+        g_ptr_array_add (train, mel_dataset_get_fold_ids (dataset, inner, k, FALSE));
+        g_ptr_array_add (valid, mel_dataset_get_fold_ids (dataset, folds, next, TRUE));
+      }
     }
-  return mel_cross_validate (config, train_config, vocab, train, test, fold_progress, &fp, cancellable, error);
+  return mel_cross_validate_full (config, train_config, vocab, train, test, &cvo, fold_progress, &fp, cancellable,
+                                  error);
 }
 
 /* Each run's configuration retrained on the folds (same vocabulary only:
@@ -427,6 +451,15 @@ mel_comparison_to_table (const MelComparison *cmp)
                               mel_model_kind_to_string (r->config.kind), r->n_params, r->test.bits_per_symbol,
                               100 * r->test.accuracy, 100 * r->test.onset_accuracy, r->test.pitch_bits,
                               mean_overlap (r->distance), copies);
+      if (r->test.has_stm)
+        {
+          g_autofree char *name = g_strdup_printf ("%.25s + STM", r->name);
+
+          g_string_append_printf (out, "%-32.32s %-9s %9" G_GSIZE_FORMAT " %9.4f %8.2f %8.2f %10.4f %8s %8s\n", name,
+                                  mel_model_kind_to_string (r->config.kind), r->n_params, r->test.stm_bits_per_symbol,
+                                  100 * r->test.stm_accuracy, 100 * r->test.stm_onset_accuracy,
+                                  r->test.stm_pitch_bits, "", "");
+        }
     }
   g_string_append_printf (out, "%-32s %-9s %9s %9s %8s %8s %10s %8.3f\n", "corpus: training vs test songs", "",
                           "", "", "", "", "", mean_overlap (cmp->reference));
@@ -446,6 +479,26 @@ mel_comparison_to_table (const MelComparison *cmp)
                               r->cv->n_folds, r->is_baseline ? "the baseline" : r->name, r->cv->pooled.pitch_bits,
                               r->cv->pitch_bits_mean, r->cv->pitch_bits_sd, r->cv->pooled.bits_per_symbol,
                               100 * r->cv->pooled.onset_accuracy, r->cv->seconds);
+      if (r->cv->pooled.has_stm)
+        g_string_append_printf (out,
+                                "  + STM: pitch %.4f bits/note pooled (fold mean %.4f ± %.4f), %.4f bits/symbol, "
+                                "onset accuracy %.2f %%\n",
+                                r->cv->pooled.stm_pitch_bits, r->cv->stm_pitch_bits_mean, r->cv->stm_pitch_bits_sd,
+                                r->cv->pooled.stm_bits_per_symbol, 100 * r->cv->pooled.stm_onset_accuracy);
+      if (r->cv->epochs_run_max > 0)
+        g_string_append_printf (out, "  epochs trained per fold: %u–%u\n", r->cv->epochs_run_min,
+                                r->cv->epochs_run_max);
+    }
+  if (cmp->options.use_stm)
+    {
+      const MelStmConfig *stm = &cmp->options.stm;
+      g_autofree char *order = stm->order == 0 ? g_strdup ("unbounded") : g_strdup_printf ("%u", stm->order);
+
+      g_string_append_printf (out, "\nSTM: short-term model of each test song (order %s, escape %s, %s "
+                              "combination, bias %g, weight %g, interval viewpoint %g).\n",
+                              order, mel_stm_escape_to_string (stm->escape),
+                              mel_stm_combination_to_string (stm->combination), stm->bias, stm->weight,
+                              stm->interval_weight);
     }
   return g_string_free (out, FALSE);
 }
@@ -479,6 +532,16 @@ add_evaluation (JsonBuilder *b, const char *name, const MelEvaluation *e)
       add_number (b, "vae_kl_nats", e->vae.kl_nats);
       add_number (b, "vae_accuracy_teacher", e->vae.accuracy_teacher);
       add_number (b, "vae_accuracy_free", e->vae.accuracy_free);
+    }
+  if (e->has_stm)
+    {
+      json_builder_set_member_name (b, "stm");
+      json_builder_begin_object (b);
+      add_number (b, "bits_per_symbol", e->stm_bits_per_symbol);
+      add_number (b, "accuracy", e->stm_accuracy);
+      add_number (b, "onset_accuracy", e->stm_onset_accuracy);
+      add_number (b, "pitch_bits_per_note", e->stm_pitch_bits);
+      json_builder_end_object (b);
     }
   json_builder_end_object (b);
 }
@@ -548,6 +611,23 @@ mel_comparison_to_json (const MelComparison *cmp)
   json_builder_add_int_value (b, cmp->n_test_songs);
   json_builder_set_member_name (b, "memorisation_threshold_bars");
   json_builder_add_double_value (b, cmp->options.threshold_bars);
+  if (cmp->options.use_stm)
+    {
+      json_builder_set_member_name (b, "short_term_model");
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "order");
+      json_builder_add_int_value (b, cmp->options.stm.order);
+      json_builder_set_member_name (b, "escape");
+      json_builder_add_string_value (b, mel_stm_escape_to_string (cmp->options.stm.escape));
+      json_builder_set_member_name (b, "combination");
+      json_builder_add_string_value (b, mel_stm_combination_to_string (cmp->options.stm.combination));
+      add_number (b, "bias", cmp->options.stm.bias);
+      add_number (b, "weight", cmp->options.stm.weight);
+      add_number (b, "interval_weight", cmp->options.stm.interval_weight);
+      json_builder_end_object (b);
+    }
+  json_builder_set_member_name (b, "cross_validation_inner_validation");
+  json_builder_add_boolean_value (b, cmp->options.cv_validate);
   json_builder_set_member_name (b, "runs");
   json_builder_begin_array (b);
   for (guint i = 0; i < cmp->runs->len; i++)
@@ -599,6 +679,12 @@ mel_comparison_to_json (const MelComparison *cmp)
           add_evaluation (b, "pooled", &r->cv->pooled);
           add_number (b, "pitch_bits_fold_mean", r->cv->pitch_bits_mean);
           add_number (b, "pitch_bits_fold_sd", r->cv->pitch_bits_sd);
+          add_number (b, "stm_pitch_bits_fold_mean", r->cv->stm_pitch_bits_mean);
+          add_number (b, "stm_pitch_bits_fold_sd", r->cv->stm_pitch_bits_sd);
+          json_builder_set_member_name (b, "epochs_run_min");
+          json_builder_add_int_value (b, r->cv->epochs_run_min);
+          json_builder_set_member_name (b, "epochs_run_max");
+          json_builder_add_int_value (b, r->cv->epochs_run_max);
           add_number (b, "seconds", r->cv->seconds);
           json_builder_end_object (b);
         }
@@ -878,6 +964,18 @@ mel_comparison_write_html (const MelComparison *cmp, const char *path, GError **
       html_cell (out, mean_overlap (r->distance), "%.3f");
       g_string_append_printf (out, "<td%s>%u/%u</td></tr>\n", r->n_copied > 0 ? " class=\"flag\"" : "", r->n_copied,
                               r->samples->len);
+      if (r->test.has_stm)
+        {
+          g_string_append (out, "<tr><td>");
+          append_escaped (out, r->name);
+          g_string_append_printf (out, " + STM</td><td>%s</td><td>%" G_GSIZE_FORMAT "</td>",
+                                  mel_model_kind_to_string (r->config.kind), r->n_params);
+          html_cell (out, r->test.stm_bits_per_symbol, "%.4f");
+          html_cell (out, 100 * r->test.stm_accuracy, "%.2f");
+          html_cell (out, 100 * r->test.stm_onset_accuracy, "%.2f");
+          html_cell (out, r->test.stm_pitch_bits, "%.4f");
+          g_string_append (out, "<td></td><td></td></tr>\n");
+        }
     }
   g_string_append (out, "<tr><td>corpus: training vs held-out songs</td><td></td><td></td><td></td><td></td><td></td>"
                         "<td></td>");
@@ -896,6 +994,11 @@ mel_comparison_write_html (const MelComparison *cmp, const char *path, GError **
       g_string_append_printf (out, ": <b>%.4f</b> pitch bits/note pooled (fold mean %.4f ± %.4f), %.4f bits/symbol.</p>\n",
                               r->cv->pooled.pitch_bits, r->cv->pitch_bits_mean, r->cv->pitch_bits_sd,
                               r->cv->pooled.bits_per_symbol);
+      if (r->cv->pooled.has_stm)
+        g_string_append_printf (out, "<p>… with the short-term model: <b>%.4f</b> pitch bits/note pooled (fold mean "
+                                "%.4f ± %.4f), %.4f bits/symbol.</p>\n",
+                                r->cv->pooled.stm_pitch_bits, r->cv->stm_pitch_bits_mean, r->cv->stm_pitch_bits_sd,
+                                r->cv->pooled.stm_bits_per_symbol);
     }
 
   g_string_append (out, "<h2>Loss curves</h2>\n");

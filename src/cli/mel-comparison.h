@@ -11,7 +11,10 @@
  *      compares their statistics with the held-out songs (mel-stats.h),
  *      next to the corpus's own train-vs-test distance;
  *   4. checks every sample for copies of training songs (mel-memorise.h);
- *   5. optionally cross-validates the baseline over k folds by melody group.
+ *   5. optionally cross-validates the baseline over k folds by melody group;
+ *   6. optionally scores every run once more combined with a short-term
+ *      model that learns each test song as it is predicted (mel-stm.h),
+ *      reported as separate "+ STM" figures next to the plain ones.
  *
  * Links src/model and src/score (it is the one place that joins them,
  * besides the CLI and the app).
@@ -43,6 +46,13 @@ typedef struct
   gboolean cross_validate_runs; /* with n_folds: also retrain every run's configuration
                                  * on each fold (its training configuration, no
                                  * validation split); default FALSE */
+  gboolean use_stm;       /* also score every run and the cross-validations "+ STM"; default FALSE */
+  MelStmConfig stm;       /* the short-term model; default mel_stm_config_init() */
+  gboolean cv_validate;   /* with cross_validate_runs: fold k trains on the folds other than
+                           * k and k+1 (mod K), validates on fold k+1 after every epoch,
+                           * stops after the run's patience and is scored with its best
+                           * epoch (needs n_folds ≥ 3; ignored for kinds that count);
+                           * default FALSE (all epochs, no validation) */
 } MelComparisonOptions;
 
 void mel_comparison_options_init (MelComparisonOptions *options);
