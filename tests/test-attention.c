@@ -525,6 +525,7 @@ static void
 test_step_matches_forward (void)
 {
   check_step (16, 4, 70, 2); /* the cache grows past 64 */
+  check_step (24, 3, 140, 1); /* and twice: transposed keys move to a new stride */
   check_step (20, 2, 17, 1); /* head width 10: vector and scalar tails */
   check_step (144, 2, 9, 3); /* head width 72: a 64-column block and a tail */
   check_step (12, 3, 1, 1);

@@ -655,25 +655,64 @@ weighted_sum (float *out, const float *w, const float *rows, gsize row_stride, g
 {
   gsize c = 0;
 
+  /* 64 columns in eight named accumulators: registers, where an array
+   * would live in memory at -O2 and chain every FMA through a store. */
   for (; c + 64 <= dh; c += 64)
     {
-      MelV8f acc[8], r;
+      MelV8f a0, a1, a2, a3, a4, a5, a6, a7, r;
 
-      for (int k = 0; k < 8; k++)
-        mel_v_load (&acc[k], out + c + 8 * k);
+      mel_v_load (&a0, out + c);
+      mel_v_load (&a1, out + c + 8);
+      mel_v_load (&a2, out + c + 16);
+      mel_v_load (&a3, out + c + 24);
+      mel_v_load (&a4, out + c + 32);
+      mel_v_load (&a5, out + c + 40);
+      mel_v_load (&a6, out + c + 48);
+      mel_v_load (&a7, out + c + 56);
       for (gsize j = 0; j < n; j++)
         {
           MelV8f vw = V_SPLAT (w[j]);
           const float *row = rows + j * row_stride + c;
 
-          for (int k = 0; k < 8; k++)
-            {
-              mel_v_load (&r, row + 8 * k);
-              acc[k] += vw * r;
-            }
+          mel_v_load (&r, row);
+          a0 += vw * r;
+          mel_v_load (&r, row + 8);
+          a1 += vw * r;
+          mel_v_load (&r, row + 16);
+          a2 += vw * r;
+          mel_v_load (&r, row + 24);
+          a3 += vw * r;
+          mel_v_load (&r, row + 32);
+          a4 += vw * r;
+          mel_v_load (&r, row + 40);
+          a5 += vw * r;
+          mel_v_load (&r, row + 48);
+          a6 += vw * r;
+          mel_v_load (&r, row + 56);
+          a7 += vw * r;
         }
-      for (int k = 0; k < 8; k++)
-        mel_v_store (out + c + 8 * k, &acc[k]);
+      mel_v_store (out + c, &a0);
+      mel_v_store (out + c + 8, &a1);
+      mel_v_store (out + c + 16, &a2);
+      mel_v_store (out + c + 24, &a3);
+      mel_v_store (out + c + 32, &a4);
+      mel_v_store (out + c + 40, &a5);
+      mel_v_store (out + c + 48, &a6);
+      mel_v_store (out + c + 56, &a7);
+    }
+  for (; c + 8 <= dh; c += 8)
+    {
+      MelV8f a0, r;
+
+      mel_v_load (&a0, out + c);
+      for (gsize j = 0; j < n; j++)
+        {
+          MelV8f vw = V_SPLAT (w[j]);
+
+          mel_v_load (&r, rows + j * row_stride + c);
+          a0 += vw * r;
+        }
+      mel_v_store (out + c, &a0);
     }
   for (; c < dh; c++)
     {
@@ -687,21 +726,93 @@ weighted_sum (float *out, const float *w, const float *rows, gsize row_stride, g
 
 typedef struct
 {
-  gsize n, dh, ld;           /* cached positions, head width, row stride of k and v */
+  gsize n, dh, ld;           /* cached positions, head width, row stride of v */
+  gsize ldk;                 /* row stride of the transposed keys: the capacity */
   float scale;
-  const float *q, *k, *v;
+  const float *q, *v;
+  const float *kt;           /* [dh × ldk]: this head's keys, column j = position j */
   float *p;                  /* [n]: the weights */
   float *y;                  /* [dh] */
 } RowArgs;
+
+/* Scores of the positions j … j + 31 at once: the keys are stored
+ * transposed, so each of the head's dh key components is a contiguous
+ * run over positions, and four named accumulators (registers, not an
+ * array the compiler would keep in memory) hide the FMA latency.
+ * Positions past n read zeros (the cache is zero-filled). */
+MEL_ALWAYS_INLINE void
+row_scores32 (const RowArgs *a, gsize j)
+{
+  MelV8f s0 = { 0 }, s1 = { 0 }, s2 = { 0 }, s3 = { 0 }, kv;
+
+  for (gsize c = 0; c < a->dh; c++)
+    {
+      float qc = a->q[c];
+      MelV8f qv = { qc, qc, qc, qc, qc, qc, qc, qc };
+      const float *row = a->kt + c * a->ldk + j;
+
+      mel_v_load (&kv, row);
+      s0 += qv * kv;
+      mel_v_load (&kv, row + 8);
+      s1 += qv * kv;
+      mel_v_load (&kv, row + 16);
+      s2 += qv * kv;
+      mel_v_load (&kv, row + 24);
+      s3 += qv * kv;
+    }
+  s0 *= a->scale;
+  s1 *= a->scale;
+  s2 *= a->scale;
+  s3 *= a->scale;
+  mel_v_store (a->p + j, &s0);
+  mel_v_store (a->p + j + 8, &s1);
+  mel_v_store (a->p + j + 16, &s2);
+  mel_v_store (a->p + j + 24, &s3);
+}
+
+/* The same for the positions j … j + 7. */
+MEL_ALWAYS_INLINE void
+row_scores8 (const RowArgs *a, gsize j)
+{
+  MelV8f s0 = { 0 }, s1 = { 0 }, kv;
+  gsize c = 0;
+
+  /* two chains over alternate components */
+  for (; c + 2 <= a->dh; c += 2)
+    {
+      float q0 = a->q[c], q1 = a->q[c + 1];
+      MelV8f qv0 = { q0, q0, q0, q0, q0, q0, q0, q0 };
+      MelV8f qv1 = { q1, q1, q1, q1, q1, q1, q1, q1 };
+
+      mel_v_load (&kv, a->kt + c * a->ldk + j);
+      s0 += qv0 * kv;
+      mel_v_load (&kv, a->kt + (c + 1) * a->ldk + j);
+      s1 += qv1 * kv;
+    }
+  for (; c < a->dh; c++)
+    {
+      float qc = a->q[c];
+      MelV8f qv = { qc, qc, qc, qc, qc, qc, qc, qc };
+
+      mel_v_load (&kv, a->kt + c * a->ldk + j);
+      s0 += qv * kv;
+    }
+  s0 = (s0 + s1) * a->scale;
+  mel_v_store (a->p + j, &s0);
+}
 
 /* p = softmax (scale · q·k_j), y = Σ_j p[j] v_j over the cached j. */
 MEL_ALWAYS_INLINE void
 row_attend_body (const RowArgs *a)
 {
-  for (gsize j = 0; j < a->n; j++)
-    a->p[j] = a->scale * dot (a->q, a->k + j * a->ld, a->dh);
-  /* softmax_row works on whole vectors: the cache has room for them */
-  for (gsize j = a->n; j < round_up8 (a->n); j++)
+  gsize j = 0, n8 = round_up8 (a->n);
+
+  for (; j + 32 <= n8; j += 32)
+    row_scores32 (a, j);
+  for (; j < n8; j += 8)
+    row_scores8 (a, j);
+  /* softmax_row works on whole vectors: the padding must not count */
+  for (j = a->n; j < n8; j++)
     a->p[j] = 0.0f;
   softmax_row (a->p, a->n);
   memset (a->y, 0, a->dh * sizeof (float));
@@ -819,12 +930,19 @@ mel_attention_cache_free (MelAttentionCache *cache)
   g_free (cache);
 }
 
+/* Doubles the capacity (a multiple of 8).  The keys are stored
+ * transposed with the capacity as row stride, so they move row by row;
+ * the new room is zeroed, because the score kernel reads whole vectors. */
 static void
 cache_grow (MelAttentionCache *cache)
 {
   gsize cap = MAX (64, cache->capacity * 2);
+  float *k = g_new0 (float, cap * cache->dim);
 
-  cache->k = g_renew (float, cache->k, cap * cache->dim);
+  for (gsize c = 0; c < cache->dim && cache->k != NULL; c++)
+    memcpy (k + c * cap, cache->k + c * cache->capacity, cache->length * sizeof (float));
+  g_free (cache->k);
+  cache->k = k;
   cache->v = g_renew (float, cache->v, cap * cache->dim);
   cache->scores = g_renew (float, cache->scores, cap);
   cache->capacity = cap;
@@ -843,15 +961,16 @@ mel_attention_step (const MelAttentionTensors *params, MelAttentionCache *cache,
   n = t + 1;
   memcpy (cache->qkv, params->b_qkv, 3 * d * sizeof (float));
   _mel_matvec (3 * d, d, params->w_qkv, d, x, cache->qkv);
-  memcpy (cache->k + t * d, cache->qkv + d, d * sizeof (float));
+  for (gsize c = 0; c < d; c++)
+    cache->k[c * cache->capacity + t] = cache->qkv[d + c];
   memcpy (cache->v + t * d, cache->qkv + 2 * d, d * sizeof (float));
 
   for (gsize h = 0; h < nh; h++)
     {
       RowArgs args = {
-        .n = n, .dh = dh, .ld = d, .scale = scale, .q = cache->qkv + h * dh,
-        .k = cache->k + h * dh, .v = cache->v + h * dh, .p = cache->scores,
-        .y = cache->y + h * dh,
+        .n = n, .dh = dh, .ld = d, .ldk = cache->capacity, .scale = scale,
+        .q = cache->qkv + h * dh, .kt = cache->k + h * dh * cache->capacity,
+        .v = cache->v + h * dh, .p = cache->scores, .y = cache->y + h * dh,
       };
 
       row_attend (&args);

@@ -91,7 +91,8 @@ typedef struct
   gsize dim, n_heads;
   gsize length;        /* positions cached */
   gsize capacity;
-  float *k, *v;        /* [capacity × D] */
+  float *k;            /* [D × capacity]: keys transposed (column j = position j), zero past length */
+  float *v;            /* [capacity × D] */
   float *qkv;          /* [3D] scratch */
   float *y;            /* [D] scratch */
   float *scores;       /* [capacity] scratch */
