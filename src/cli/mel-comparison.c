@@ -430,6 +430,20 @@ mean_overlap (const MelStatDistance *d)
   return n > 0 ? sum / n : NAN;
 }
 
+/* A VAE's bits/symbol is a reconstruction from the segment's own code, not
+ * a prediction: this line says so and gives the comparable figure, the
+ * ELBO bound (reconstruction + KL spread over the segment's symbols). */
+static char *
+vae_note (const MelComparisonRun *r)
+{
+  double elbo = r->test.vae.recon_bits
+                + r->test.vae.kl_nats / (MAX (r->config.segment_steps, 1) * G_LN2);
+
+  return g_strdup_printf ("vae: reconstructs %u-step segments from their own code (not a prediction); "
+                          "ELBO bound %.4f bits/symbol, KL %.2f nats, free-running reconstruction %.2f %%",
+                          r->config.segment_steps, elbo, r->test.vae.kl_nats, 100 * r->test.vae.accuracy_free);
+}
+
 char *
 mel_comparison_to_table (const MelComparison *cmp)
 {
@@ -451,6 +465,12 @@ mel_comparison_to_table (const MelComparison *cmp)
                               mel_model_kind_to_string (r->config.kind), r->n_params, r->test.bits_per_symbol,
                               100 * r->test.accuracy, 100 * r->test.onset_accuracy, r->test.pitch_bits,
                               mean_overlap (r->distance), copies);
+      if (r->test.has_vae)
+        {
+          g_autofree char *note = vae_note (r);
+
+          g_string_append_printf (out, "  %s\n", note);
+        }
       if (r->test.has_stm)
         {
           g_autofree char *name = g_strdup_printf ("%.25s + STM", r->name);
@@ -964,6 +984,14 @@ mel_comparison_write_html (const MelComparison *cmp, const char *path, GError **
       html_cell (out, mean_overlap (r->distance), "%.3f");
       g_string_append_printf (out, "<td%s>%u/%u</td></tr>\n", r->n_copied > 0 ? " class=\"flag\"" : "", r->n_copied,
                               r->samples->len);
+      if (r->test.has_vae)
+        {
+          g_autofree char *note = vae_note (r);
+
+          g_string_append (out, "<tr><td colspan=\"9\"><small>");
+          append_escaped (out, note);
+          g_string_append (out, "</small></td></tr>\n");
+        }
       if (r->test.has_stm)
         {
           g_string_append (out, "<tr><td>");
