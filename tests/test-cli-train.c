@@ -168,6 +168,28 @@ test_embedded (Fixture *f, gconstpointer data)
   g_assert_cmpint (run_cli (&out, &err, "eval", ckpt, "--split", "train", NULL), ==, 0);
   g_assert_nonnull (strstr (out, "bits per symbol"));
   g_assert_nonnull (strstr (out, "Holds"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* --stm adds the model + short-term model figures: the plain ones are
+   * unchanged, the combined ones a proper score of the same symbols. */
+  g_assert_cmpint (run_cli (&out, &err, "eval", ckpt, "--split", "train", "--json", "--stm", NULL), ==, 0);
+  obj = parse_object (parser, out);
+  g_assert_true (json_object_has_member (obj, "with_stm"));
+  {
+    JsonObject *stm = json_object_get_object_member (obj, "with_stm");
+    double plain = json_object_get_double_member (obj, "bits_per_symbol");
+    double combined = json_object_get_double_member (stm, "bits_per_symbol");
+
+    g_assert_cmpfloat (plain, >, 0.0);
+    g_assert_cmpfloat (combined, >, 0.0);
+    g_assert_cmpfloat (combined, <, 10.0);
+    g_assert_cmpfloat (json_object_get_double_member (stm, "pitch_bits_per_note"), >, 0.0);
+  }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_cli (&out, &err, "eval", ckpt, "--split", "train", "--stm", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "short-term model"));
 }
 
 /* A small corpus of our own melodies (not from any collection). */

@@ -115,6 +115,14 @@ test_vae_commands (void)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
+  /* compare says that a VAE's bits/symbol is a reconstruction, and gives
+   * the comparable ELBO bound */
+  g_assert_cmpint (run_cli (&out, &err, "compare", ckpt, "--samples", "2", "--steps", "32", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "not a prediction"));
+  g_assert_nonnull (strstr (out, "ELBO bound"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
   g_assert_cmpint (run_cli (&out, &err, "vae", "encode", ckpt, "--song", id_a, NULL), ==, 0);
   g_assert_cmpuint (count_symbols (out, "mu:"), ==, 4);
   g_assert_cmpuint (count_symbols (out, "sigma:"), ==, 4);

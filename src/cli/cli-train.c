@@ -25,6 +25,7 @@
 #include "mel-corpus.h"
 #include "mel-dataset.h"
 #include "mel-evaluate.h"
+#include "mel-stm.h"
 #include "mel-distributed.h"
 #include "mel-kern.h"
 #include "mel-metrics.h"
@@ -257,30 +258,18 @@ print_json_number (GString *out, const char *name, double value, gboolean last)
 }
 
 static void
-print_metrics (const MelMetrics *m, const char *split, const char *checkpoint, gboolean json)
+append_json_metrics (GString *out, const MelMetrics *m, gboolean last)
 {
-  if (json)
-    {
-      g_autoptr(GString) out = g_string_new ("{\n");
-      g_autofree char *escaped = g_strescape (checkpoint, NULL);
+  print_json_number (out, "bits_per_symbol", mel_metrics_get_bits_per_symbol (m), FALSE);
+  print_json_number (out, "cross_entropy_nats", mel_metrics_get_cross_entropy (m), FALSE);
+  print_json_number (out, "accuracy", mel_metrics_get_accuracy (m), FALSE);
+  print_json_number (out, "onset_accuracy", mel_metrics_get_onset_accuracy (m), FALSE);
+  print_json_number (out, "pitch_bits_per_note", mel_metrics_get_pitch_bits (m), last);
+}
 
-      g_string_append_printf (out, "  \"checkpoint\": \"%s\",\n", escaped);
-      g_string_append_printf (out, "  \"split\": \"%s\",\n", split);
-      g_string_append_printf (out, "  \"symbols\": %" G_GUINT64_FORMAT ",\n", m->n_symbols);
-      g_string_append_printf (out, "  \"notes\": %" G_GUINT64_FORMAT ",\n", m->n_onsets);
-      print_json_number (out, "bits_per_symbol", mel_metrics_get_bits_per_symbol (m), FALSE);
-      print_json_number (out, "cross_entropy_nats", mel_metrics_get_cross_entropy (m), FALSE);
-      print_json_number (out, "accuracy", mel_metrics_get_accuracy (m), FALSE);
-      print_json_number (out, "onset_accuracy", mel_metrics_get_onset_accuracy (m), FALSE);
-      print_json_number (out, "pitch_bits_per_note", mel_metrics_get_pitch_bits (m), FALSE);
-      g_string_append_printf (out, "  \"note\": \"%s\"\n}\n",
-                              "Holds dominate the symbols; onset_accuracy and pitch_bits_per_note "
-                              "measure the melody.");
-      fputs (out->str, stdout);
-      return;
-    }
-  printf (_("%s split: %" PRIu64 " symbols, %" PRIu64 " notes\n"), split, m->n_symbols,
-          m->n_onsets);
+static void
+print_text_metrics (const MelMetrics *m)
+{
   mel_cli_print_label (_("bits per symbol"), 28);
   printf ("%8.4f\n", mel_metrics_get_bits_per_symbol (m));
   mel_cli_print_label (_("cross-entropy (nats/symbol)"), 28);
@@ -291,7 +280,51 @@ print_metrics (const MelMetrics *m, const char *split, const char *checkpoint, g
   printf ("%7.2f %%\n", 100 * mel_metrics_get_onset_accuracy (m));
   mel_cli_print_label (_("pitch bits per note"), 28);
   printf ("%8.4f\n", mel_metrics_get_pitch_bits (m));
+}
+
+/* Prints the figures of @m and, when @stm is not NULL, those of the model
+ * combined with the short-term model (eval --stm). */
+static void
+print_metrics_full (const MelMetrics *m, const MelMetrics *stm, const char *split, const char *checkpoint,
+                    gboolean json)
+{
+  if (json)
+    {
+      g_autoptr(GString) out = g_string_new ("{\n");
+      g_autofree char *escaped = g_strescape (checkpoint, NULL);
+
+      g_string_append_printf (out, "  \"checkpoint\": \"%s\",\n", escaped);
+      g_string_append_printf (out, "  \"split\": \"%s\",\n", split);
+      g_string_append_printf (out, "  \"symbols\": %" G_GUINT64_FORMAT ",\n", m->n_symbols);
+      g_string_append_printf (out, "  \"notes\": %" G_GUINT64_FORMAT ",\n", m->n_onsets);
+      append_json_metrics (out, m, FALSE);
+      if (stm != NULL)
+        {
+          g_string_append (out, "  \"with_stm\": {\n");
+          append_json_metrics (out, stm, TRUE);
+          g_string_append (out, "  },\n");
+        }
+      g_string_append_printf (out, "  \"note\": \"%s\"\n}\n",
+                              "Holds dominate the symbols; onset_accuracy and pitch_bits_per_note "
+                              "measure the melody.");
+      fputs (out->str, stdout);
+      return;
+    }
+  printf (_("%s split: %" PRIu64 " symbols, %" PRIu64 " notes\n"), split, m->n_symbols,
+          m->n_onsets);
+  print_text_metrics (m);
+  if (stm != NULL)
+    {
+      printf (_("With the short-term model (a PPM over the song so far, mixed into the pitch predictions):\n"));
+      print_text_metrics (stm);
+    }
   printf ("  %s\n", _(HOLDS_NOTE));
+}
+
+static void
+print_metrics (const MelMetrics *m, const char *split, const char *checkpoint, gboolean json)
+{
+  print_metrics_full (m, NULL, split, checkpoint, json);
 }
 
 /* The VAE's own figures (cli-vae.c's model, mel-vae.h): KL and
@@ -900,7 +933,7 @@ mel_cli_eval (int argc, char **argv)
 {
   g_autofree char *corpus = NULL;
   g_autofree char *split_name = NULL;
-  gboolean json = FALSE;
+  gboolean json = FALSE, use_stm = FALSE;
   int window = 0, batch = 0;
   g_autoptr(GError) error = NULL;
   g_autoptr(MelCheckpoint) ckpt = NULL;
@@ -908,6 +941,7 @@ mel_cli_eval (int argc, char **argv)
   g_autoptr(MelDataset) dataset = NULL;
   MelSplit split = MEL_SPLIT_TEST;
   MelMetrics metrics;
+  MelEvaluation evaluation;
   GOptionEntry entries[] = {
     { "corpus", 'c', 0, G_OPTION_ARG_FILENAME, &corpus,
       N_("Evaluate on this corpus or dataset file (default: the data the model was trained on)"),
@@ -917,6 +951,9 @@ mel_cli_eval (int argc, char **argv)
       N_("N") },
     { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, N_("Windows per forward pass (default 32)"), N_("B") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
+    { "stm", 0, 0, G_OPTION_ARG_NONE, &use_stm,
+      N_("Also score the model combined with a short-term model of each song (as IDyOM's LTM + STM; "
+         "the defaults of compare --stm)"), NULL },
     { NULL },
   };
   g_autoptr(GOptionContext) context = g_option_context_new (_("CHECKPOINT — score a model on held-out songs"));
@@ -948,6 +985,22 @@ mel_cli_eval (int argc, char **argv)
   dataset = checkpoint_dataset (ckpt, corpus, &error);
   if (dataset == NULL)
     return mel_cli_fail (error);
+  if (use_stm && mel_model_get_config (model)->kind == MEL_MODEL_VAE)
+    return mel_cli_failf (_("--stm scores language models; a VAE reconstructs segments"));
+  if (use_stm)
+    {
+      g_autoptr(GArray) ids = split_ids (dataset, split, ckpt->vocab, mel_model_get_config (model), &error);
+      MelStmConfig stm;
+
+      mel_stm_config_init (&stm);
+      if (ids == NULL
+          || !mel_evaluate_with_stm (model, ckpt->vocab, (const gint32 *) ids->data, ids->len,
+                                     window > 0 ? (guint) window : mel_evaluation_window (model, ckpt->train.window),
+                                     batch > 0 ? (guint) batch : 32, &stm, NULL, &evaluation, &error))
+        return mel_cli_fail (error);
+      print_metrics_full (&evaluation.metrics, &evaluation.stm_metrics, mel_split_to_string (split), argv[1], json);
+      return 0;
+    }
   if (!evaluate_split (model, ckpt->vocab, dataset, split, window > 0 ? (guint) window : mel_evaluation_window (model, ckpt->train.window),
                        batch > 0 ? (guint) batch : 32, &metrics, &error))
     return mel_cli_fail (error);
