@@ -109,6 +109,8 @@ struct _MelCompareItem
 {
   GObject parent_instance;
   const MelComparisonRun *run;
+  gboolean stm;                /* the run combined with the short-term model */
+  char *name;
   double values[N_COLS];
   gboolean best[N_COLS];
 };
@@ -116,8 +118,16 @@ struct _MelCompareItem
 G_DEFINE_FINAL_TYPE (MelCompareItem, mel_compare_item, G_TYPE_OBJECT)
 
 static void
+mel_compare_item_finalize (GObject *object)
+{
+  g_free (MEL_COMPARE_ITEM (object)->name);
+  G_OBJECT_CLASS (mel_compare_item_parent_class)->finalize (object);
+}
+
+static void
 mel_compare_item_class_init (MelCompareItemClass *klass)
 {
+  G_OBJECT_CLASS (klass)->finalize = mel_compare_item_finalize;
 }
 
 static void
@@ -125,14 +135,41 @@ mel_compare_item_init (MelCompareItem *self)
 {
 }
 
+/* The figures of @run combined with the short-term model (compare's
+ * "+ STM" rows): prediction columns only. */
+static double
+stm_metric (const MelComparisonRun *run, Column column)
+{
+  switch (column)
+    {
+    case COL_BITS:
+      return run->test.stm_bits_per_symbol;
+    case COL_ACCURACY:
+      return run->test.stm_accuracy;
+    case COL_ONSET:
+      return run->test.stm_onset_accuracy;
+    case COL_PITCH_BITS:
+      return run->test.stm_pitch_bits;
+    case COL_VAE_RECON:
+    case COL_VAE_KL:
+    case COL_COPIED:
+    case N_COLS:
+    default:
+      return NAN;
+    }
+}
+
 static MelCompareItem *
-mel_compare_item_new (const MelComparisonRun *run)
+mel_compare_item_new (const MelComparisonRun *run, gboolean stm)
 {
   MelCompareItem *self = g_object_new (MEL_TYPE_COMPARE_ITEM, NULL);
 
   self->run = run;
+  self->stm = stm;
+  /* TRANSLATORS: a model's name with the short-term model added */
+  self->name = stm ? g_strdup_printf (_("%s + STM"), run->name) : g_strdup (run->name);
   for (guint c = 0; c < N_COLS; c++)
-    self->values[c] = metric (run, c);
+    self->values[c] = stm ? stm_metric (run, c) : metric (run, c);
   return self;
 }
 
@@ -188,6 +225,7 @@ struct _MelCompareView
   GPtrArray *run_rows;            /* AdwActionRow* with "run" and "check" data */
   GtkSpinButton *samples_spin;
   GtkSpinButton *bars_spin;
+  GtkSwitch *stm_switch;
   GtkStack *stack;
   GtkProgressBar *progress_bar;
   GtkBox *results_box;
@@ -463,8 +501,11 @@ bind_label_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpoint
 
   if (column < 0)
     {
-      gtk_label_set_text (GTK_LABEL (label), item->run->name);
-      gtk_widget_set_tooltip_text (label, item->run->name);
+      gtk_label_set_text (GTK_LABEL (label), item->name);
+      gtk_widget_set_tooltip_text (label, item->stm ? _("The model combined with a short-term model of "
+                                                        "each song (a PPM over the notes so far), as "
+                                                        "IDyOM's LTM + STM")
+                                                    : item->name);
       return;
     }
   text = format_value (column, item->values[column], item->run);
@@ -491,7 +532,7 @@ compare_items (gconstpointer a, gconstpointer b, gpointer user_data)
   const MelCompareItem *x = a, *y = b;
 
   if (column < 0)
-    return g_utf8_collate (x->run->name, y->run->name);
+    return g_utf8_collate (x->name, y->name);
   if (isnan (x->values[column]) || isnan (y->values[column]))
     return isnan (x->values[column]) - isnan (y->values[column]);
   return (x->values[column] > y->values[column]) - (x->values[column] < y->values[column]);
@@ -524,8 +565,16 @@ build_table (MelCompareView *self, const MelComparison *comparison)
   g_list_store_remove_all (self->items);
   for (guint i = 0; i < comparison->runs->len; i++)
     {
-      g_autoptr(MelCompareItem) item = mel_compare_item_new (comparison->runs->pdata[i]);
+      const MelComparisonRun *run = comparison->runs->pdata[i];
+      g_autoptr(MelCompareItem) item = mel_compare_item_new (run, FALSE);
+
       g_list_store_append (self->items, item);
+      if (run->test.has_stm)
+        {
+          g_autoptr(MelCompareItem) combined = mel_compare_item_new (run, TRUE);
+
+          g_list_store_append (self->items, combined);
+        }
     }
   /* The best value of every column (ties all count). */
   for (guint c = 0; c < N_COLS; c++)
@@ -1003,6 +1052,7 @@ run_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
   job->songs = mel_corpus_store_dup_unique_songs (self->store);
   job->preprocess = mel_run_get_config (first)->preprocess;
   mel_comparison_options_init (&job->options);
+  job->options.use_stm = gtk_switch_get_active (self->stm_switch);
   job->options.n_samples = gtk_spin_button_get_value_as_int (self->samples_spin);
   job->options.sample_steps = gtk_spin_button_get_value_as_int (self->bars_spin) * 4
                               * MEL_STEPS_PER_QUARTER;
@@ -1221,6 +1271,13 @@ mel_compare_view_set_sampling (MelCompareView *self, guint n_samples, guint bars
   gtk_spin_button_set_value (self->bars_spin, bars);
 }
 
+void
+mel_compare_view_set_short_term_model (MelCompareView *self, gboolean enabled)
+{
+  g_return_if_fail (MEL_IS_COMPARE_VIEW (self));
+  gtk_switch_set_active (self->stm_switch, enabled);
+}
+
 gboolean
 mel_compare_view_get_busy (MelCompareView *self)
 {
@@ -1298,6 +1355,20 @@ build_settings (MelCompareView *self)
                                        "memorisation check"), 1, 500, 50);
   self->bars_spin = add_spin_row (sampling, _("Length in bars"),
                                   _("Length of every sample, in bars of 4/4"), 1, 64, 16);
+  {
+    GtkWidget *row = adw_action_row_new ();
+    GtkWidget *toggle = gtk_switch_new ();
+
+    adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("Short-term model"));
+    adw_action_row_set_subtitle (ADW_ACTION_ROW (row),
+                                 _("Also score every model combined with a model of the song so far, "
+                                   "as IDyOM does"));
+    gtk_widget_set_valign (toggle, GTK_ALIGN_CENTER);
+    adw_action_row_add_suffix (ADW_ACTION_ROW (row), toggle);
+    adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), toggle);
+    adw_preferences_group_add (sampling, row);
+    self->stm_switch = GTK_SWITCH (toggle);
+  }
 
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->runs_group));
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (sampling));

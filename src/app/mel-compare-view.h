@@ -37,13 +37,18 @@ void mel_compare_view_set_run_selected (MelCompareView *self, MelRun *run, gbool
 /* Samples per run and their length in bars (4/4) of the next comparison. */
 void mel_compare_view_set_sampling (MelCompareView *self, guint n_samples, guint bars);
 
+/* Whether the next comparison also scores every run combined with the
+ * short-term model ("+ STM" rows in the table), as compare --stm. */
+void mel_compare_view_set_short_term_model (MelCompareView *self, gboolean enabled);
+
 /* TRUE while a comparison or an export runs. */
 gboolean mel_compare_view_get_busy (MelCompareView *self);
 
 /* The last comparison, or NULL (owned by the view; valid until the next). */
 const MelComparison *mel_compare_view_get_comparison (MelCompareView *self);
 
-/* Rows in the metrics table (the runs and the baseline). */
+/* Rows in the metrics table (the runs and the baseline, each followed by
+ * its "+ STM" row when the short-term model was on). */
 guint mel_compare_view_get_n_table_rows (MelCompareView *self);
 
 /* Writes the last comparison as an HTML report to @path in a worker

@@ -94,6 +94,22 @@ test_compare_two_runs (void)
     }
   app_test_spin (0.2); /* lay the results out and draw them once */
 
+  /* With the short-term model: every run and the baseline get a "+ STM" row. */
+  mel_compare_view_set_short_term_model (view, TRUE);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "compare.run", NULL));
+  g_assert_true (app_test_wait_for (compared, view, 120));
+  comparison = mel_compare_view_get_comparison (view);
+  g_assert_cmpuint (comparison->runs->len, ==, 3);
+  g_assert_cmpuint (mel_compare_view_get_n_table_rows (view), ==, 6);
+  for (guint i = 0; i < comparison->runs->len; i++)
+    {
+      const MelComparisonRun *run = comparison->runs->pdata[i];
+      g_assert_true (run->test.has_stm);
+      g_assert_true (isfinite (run->test.stm_bits_per_symbol));
+      g_assert_cmpfloat (run->test.stm_bits_per_symbol, >, 0.0);
+    }
+  app_test_spin (0.2);
+
   /* The link to a corpus song selects it in the Corpus view. */
   corpus = mel_corpus_store_get_corpus (mel_window_get_corpus_store (window));
   id = ((MelSong *) corpus->songs->pdata[corpus->songs->len / 2])->id;
