@@ -486,7 +486,9 @@ setup_label_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer u
   gtk_label_set_xalign (GTK_LABEL (label), GPOINTER_TO_INT (user_data) < 0 ? 0.0f : 1.0f);
   if (GPOINTER_TO_INT (user_data) < 0)
     gtk_label_set_width_chars (GTK_LABEL (label), 22);
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  /* Names end in what tells rows apart ("+ STM", the date): cut the middle. */
+  gtk_label_set_ellipsize (GTK_LABEL (label), GPOINTER_TO_INT (user_data) < 0 ? PANGO_ELLIPSIZE_MIDDLE
+                                                                              : PANGO_ELLIPSIZE_END);
   gtk_widget_add_css_class (label, "numeric");
   gtk_list_item_set_child (item, label);
 }

@@ -114,6 +114,7 @@ shoot_new_views (MelWindow *window, const char *out, MelRun *first, MelRun *seco
   mel_compare_view_set_run_selected (compare_view, first, TRUE);
   mel_compare_view_set_run_selected (compare_view, second, TRUE);
   mel_compare_view_set_sampling (compare_view, 20, 8);
+  mel_compare_view_set_short_term_model (compare_view, TRUE);
   gtk_widget_activate_action (GTK_WIDGET (compare_view), "compare.run", NULL);
   app_test_wait_for (compared, compare_view, 600);
   app_test_spin (5.5); /* until the toast is gone */
