@@ -228,6 +228,9 @@ test_train_reconstruct_interpolate (void)
   g_assert_cmpfloat (metrics.accuracy_teacher, >, 0.9);
   g_assert_cmpfloat (metrics.accuracy_free, >, 0.9);
   g_assert_cmpfloat (metrics.recon_bits, <, 0.5);
+  /* The ELBO bound adds the KL, spread over the segment's symbols. */
+  g_assert_cmpfloat (fabs (metrics.elbo_bits - (metrics.recon_bits
+                                                + metrics.kl_nats / (steps * G_LN2))), <, 1e-9);
 
   for (guint k = 0; k < batch; k++)
     {

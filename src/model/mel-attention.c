@@ -153,15 +153,6 @@ attention_reserve (MelAttentionLayer *layer, gsize steps, gsize batch)
 
 /* ---- vector helpers ---------------------------------------------------------- */
 
-/* All eight lanes = @x (evaluated once).  The helpers below take vectors
- * by pointer: passing them by value would change the ABI between the
- * baseline and the AVX2 builds of one function (-Wpsabi). */
-#define V_SPLAT(x) \
-  ({ \
-    float s_ = (x); \
-    (MelV8f) { s_, s_, s_, s_, s_, s_, s_, s_ }; \
-  })
-
 /* *acc = max (*acc, *v) lane by lane */
 MEL_ALWAYS_INLINE void
 v_max (MelV8f *acc, const MelV8f *v)
@@ -169,15 +160,6 @@ v_max (MelV8f *acc, const MelV8f *v)
   MelV8i m = *acc > *v;
 
   *acc = (MelV8f) (((MelV8i) *acc & m) | ((MelV8i) *v & ~m));
-}
-
-MEL_ALWAYS_INLINE float
-v_sum (const MelV8f *v)
-{
-  float t[8];
-
-  mel_v_store (t, v);
-  return ((t[0] + t[4]) + (t[1] + t[5])) + ((t[2] + t[6]) + (t[3] + t[7]));
 }
 
 MEL_ALWAYS_INLINE float
@@ -240,18 +222,18 @@ softmax_row (float *row, gsize n)
 {
   const MelV8f lane = { 0, 1, 2, 3, 4, 5, 6, 7 };
   gsize n8 = round_up8 (n), last = n8 - 8, j;
-  MelV8i keep = lane < V_SPLAT ((float) (n - last)); /* lanes of the last vector below n */
+  MelV8i keep = lane < MEL_V_SPLAT ((float) (n - last)); /* lanes of the last vector below n */
   MelV8f v, vmax, vsum = { 0 };
   float inv;
 
   mel_v_load (&vmax, row + last);
-  vmax = (MelV8f) (((MelV8i) vmax & keep) | ((MelV8i) V_SPLAT (-G_MAXFLOAT) & ~keep));
+  vmax = (MelV8f) (((MelV8i) vmax & keep) | ((MelV8i) MEL_V_SPLAT (-G_MAXFLOAT) & ~keep));
   for (j = 0; j < last; j += 8)
     {
       mel_v_load (&v, row + j);
       v_max (&vmax, &v);
     }
-  vmax = V_SPLAT (v_hmax (&vmax));
+  vmax = MEL_V_SPLAT (v_hmax (&vmax));
   for (j = 0; j < n8; j += 8)
     {
       mel_v_load (&v, row + j);
@@ -262,7 +244,7 @@ softmax_row (float *row, gsize n)
       vsum += v;
       mel_v_store (row + j, &v);
     }
-  inv = 1.0f / v_sum (&vsum);
+  inv = 1.0f / mel_v_hsum (&vsum);
   for (j = 0; j < n8; j += 8)
     {
       mel_v_load (&v, row + j);
@@ -286,10 +268,10 @@ softmax_backward_row (float *ds, const float *p, const float *dp, gsize n)
       mel_v_load (&vd, dp + j);
       vsum += vp * vd;
     }
-  sum = v_sum (&vsum);
+  sum = mel_v_hsum (&vsum);
   for (j = n8; j < n; j++)
     sum += p[j] * dp[j];
-  vsum = V_SPLAT (sum);
+  vsum = MEL_V_SPLAT (sum);
   for (j = 0; j < n8; j += 8)
     {
       mel_v_load (&vp, p + j);
@@ -385,7 +367,7 @@ pack_transposed (float *dst, const float *src, gsize steps, gsize tp, gsize dhp)
             if (t0 + i < steps)
               mel_v_load (&r[i], src + (t0 + i) * dhp + e0);
             else
-              r[i] = V_SPLAT (0.0f);
+              r[i] = MEL_V_SPLAT (0.0f);
           }
         v_transpose8 (r);
 #pragma GCC unroll 8
@@ -408,7 +390,7 @@ tile (int mr, int nv, gsize kn, const float *a, gsize a_rs, gsize a_ks, const fl
 
 #pragma GCC unroll 8
   for (int r = 0; r < mr; r++)
-    acc[r][0] = acc[r][1] = V_SPLAT (0.0f);
+    acc[r][0] = acc[r][1] = MEL_V_SPLAT (0.0f);
   for (gsize k = 0; k < kn; k++)
     {
       const float *ak = a + k * a_ks;
@@ -420,7 +402,7 @@ tile (int mr, int nv, gsize kn, const float *a, gsize a_rs, gsize a_ks, const fl
 #pragma GCC unroll 8
       for (int r = 0; r < mr; r++)
         {
-          MelV8f s = V_SPLAT (ak[r * a_rs]);
+          MelV8f s = MEL_V_SPLAT (ak[r * a_rs]);
 
           acc[r][0] += s * b0;
           if (nv == 2)
@@ -642,7 +624,7 @@ dot (const float *a, const float *b, gsize n)
       acc0 += va * vb;
     }
   acc0 += acc1;
-  sum = v_sum (&acc0);
+  sum = mel_v_hsum (&acc0);
   for (; j < n; j++)
     sum += a[j] * b[j];
   return sum;
@@ -671,7 +653,7 @@ weighted_sum (float *out, const float *w, const float *rows, gsize row_stride, g
       mel_v_load (&a7, out + c + 56);
       for (gsize j = 0; j < n; j++)
         {
-          MelV8f vw = V_SPLAT (w[j]);
+          MelV8f vw = MEL_V_SPLAT (w[j]);
           const float *row = rows + j * row_stride + c;
 
           mel_v_load (&r, row);
@@ -707,7 +689,7 @@ weighted_sum (float *out, const float *w, const float *rows, gsize row_stride, g
       mel_v_load (&a0, out + c);
       for (gsize j = 0; j < n; j++)
         {
-          MelV8f vw = V_SPLAT (w[j]);
+          MelV8f vw = MEL_V_SPLAT (w[j]);
 
           mel_v_load (&r, rows + j * row_stride + c);
           a0 += vw * r;

@@ -228,17 +228,6 @@ typedef struct
   const float *saved_mean, *saved_rstd; /* backward: from the forward */
 } LayerNormArgs;
 
-MEL_ALWAYS_INLINE float
-v_hsum (const MelV8f *v)
-{
-  float t[8];
-
-  mel_v_store (t, v);
-  return ((t[0] + t[4]) + (t[1] + t[5])) + ((t[2] + t[6]) + (t[3] + t[7]));
-}
-
-#define V_SPLAT(x) ((MelV8f) { (x), (x), (x), (x), (x), (x), (x), (x) })
-
 MEL_ALWAYS_INLINE void
 layernorm_forward_body (const LayerNormArgs *a)
 {
@@ -257,11 +246,11 @@ layernorm_forward_body (const LayerNormArgs *a)
           mel_v_load (&xv, x + j);
           acc += xv;
         }
-      m = v_hsum (&acc);
+      m = mel_v_hsum (&acc);
       for (; j < c; j++)
         m += x[j];
       m /= (float) c;
-      mv = V_SPLAT (m);
+      mv = MEL_V_SPLAT (m);
       acc = (MelV8f) { 0 };
       for (j = 0; j < c8; j += 8)
         {
@@ -269,12 +258,12 @@ layernorm_forward_body (const LayerNormArgs *a)
           xv -= mv;
           acc += xv * xv;
         }
-      v = v_hsum (&acc);
+      v = mel_v_hsum (&acc);
       for (; j < c; j++)
         v += (x[j] - m) * (x[j] - m);
       v /= (float) c;
       s = 1.0f / sqrtf (v + LAYERNORM_EPS);
-      sv = V_SPLAT (s);
+      sv = MEL_V_SPLAT (s);
       for (j = 0; j < c8; j += 8)
         {
           mel_v_load (&xv, x + j);
@@ -301,7 +290,7 @@ layernorm_backward_body (const LayerNormArgs *a)
       const float *dy = a->dout + i * c;
       float *dx = a->din + i * c;
       float m = a->saved_mean[i], r = a->saved_rstd[i];
-      MelV8f acc_d = { 0 }, acc_dn = { 0 }, mv = V_SPLAT (m), rv = V_SPLAT (r);
+      MelV8f acc_d = { 0 }, acc_dn = { 0 }, mv = MEL_V_SPLAT (m), rv = MEL_V_SPLAT (r);
       MelV8f xv, dyv, wv, norm, dnorm, t;
       float mean_dnorm, mean_dnorm_norm;
       gsize j;
@@ -316,8 +305,8 @@ layernorm_backward_body (const LayerNormArgs *a)
           acc_d += dnorm;
           acc_dn += dnorm * norm;
         }
-      mean_dnorm = v_hsum (&acc_d);
-      mean_dnorm_norm = v_hsum (&acc_dn);
+      mean_dnorm = mel_v_hsum (&acc_d);
+      mean_dnorm_norm = mel_v_hsum (&acc_dn);
       for (; j < c; j++)
         {
           float nj = (x[j] - m) * r, dj = a->w[j] * dy[j];
@@ -328,7 +317,7 @@ layernorm_backward_body (const LayerNormArgs *a)
       mean_dnorm /= (float) c;
       mean_dnorm_norm /= (float) c;
       {
-        MelV8f md = V_SPLAT (mean_dnorm), mdn = V_SPLAT (mean_dnorm_norm);
+        MelV8f md = MEL_V_SPLAT (mean_dnorm), mdn = MEL_V_SPLAT (mean_dnorm_norm);
 
         for (j = 0; j < c8; j += 8)
           {

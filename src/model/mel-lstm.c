@@ -44,15 +44,6 @@ typedef struct
   float *y;
 } MatvecArgs;
 
-MEL_ALWAYS_INLINE float
-hsum (const MelV8f *v)
-{
-  float t[8];
-
-  mel_v_store (t, v);
-  return ((t[0] + t[4]) + (t[1] + t[5])) + ((t[2] + t[6]) + (t[3] + t[7]));
-}
-
 MEL_ALWAYS_INLINE void
 matvec_body (const MatvecArgs *p)
 {
@@ -76,10 +67,10 @@ matvec_body (const MatvecArgs *p)
           mel_v_load (&av, r3 + j);
           s3 += av * xv;
         }
-      t0 = hsum (&s0);
-      t1 = hsum (&s1);
-      t2 = hsum (&s2);
-      t3 = hsum (&s3);
+      t0 = mel_v_hsum (&s0);
+      t1 = mel_v_hsum (&s1);
+      t2 = mel_v_hsum (&s2);
+      t3 = mel_v_hsum (&s3);
       for (gsize j = n8; j < n; j++)
         {
           t0 += r0[j] * p->x[j];
@@ -104,7 +95,7 @@ matvec_body (const MatvecArgs *p)
           mel_v_load (&av, r + j);
           s += av * xv;
         }
-      t = hsum (&s);
+      t = mel_v_hsum (&s);
       for (gsize j = n8; j < n; j++)
         t += r[j] * p->x[j];
       p->y[i] += t;

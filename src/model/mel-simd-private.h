@@ -80,6 +80,27 @@ mel_v_store (float *p, const MelV8f *v)
   memcpy (p, v, sizeof *v);
 }
 
+/* The sum of the eight lanes, pairwise (the same order everywhere, so
+ * kernels that share it round alike).  Vectors go by pointer: by value
+ * they would change the ABI between the baseline and AVX2 builds of one
+ * function (-Wpsabi). */
+MEL_ALWAYS_INLINE float
+mel_v_hsum (const MelV8f *v)
+{
+  float t[8];
+
+  mel_v_store (t, v);
+  return ((t[0] + t[4]) + (t[1] + t[5])) + ((t[2] + t[6]) + (t[3] + t[7]));
+}
+
+/* All eight lanes = @x (evaluated once). */
+#define MEL_V_SPLAT(x) \
+  ({ \
+    float mel_splat_ = (x); \
+    (MelV8f) { mel_splat_, mel_splat_, mel_splat_, mel_splat_, \
+               mel_splat_, mel_splat_, mel_splat_, mel_splat_ }; \
+  })
+
 MEL_ALWAYS_INLINE void
 mel_v_exp (MelV8f *x)
 {

@@ -269,11 +269,12 @@ mel_vae_evaluate (MelModel *model, const gint32 *segments, guint n, MelVaeMetric
 
       metrics->recon_bits = nats / symbols / G_LN2;
       metrics->kl_nats = kl / n;
+      metrics->elbo_bits = metrics->recon_bits + metrics->kl_nats / ((double) steps * G_LN2);
       metrics->accuracy_teacher = correct_tf / symbols;
       metrics->accuracy_free = correct_free / symbols;
     }
   else
-    metrics->recon_bits = metrics->kl_nats = metrics->accuracy_teacher = metrics->accuracy_free
-      = NAN;
+    metrics->recon_bits = metrics->kl_nats = metrics->elbo_bits = metrics->accuracy_teacher
+      = metrics->accuracy_free = NAN;
   return TRUE;
 }

@@ -62,6 +62,9 @@ typedef struct
   guint64 n_segments;
   double recon_bits;          /* bits per symbol, teacher forced, z = μ */
   double kl_nats;             /* mean KL(q(z|x) ‖ N(0, I)) per segment, no free bits */
+  double elbo_bits;           /* −ELBO per symbol in bits: recon_bits + KL spread over
+                               * the segment, an upper bound on the VAE's NLL and the
+                               * figure to set beside a language model's bits/symbol */
   double accuracy_teacher;    /* argmax = target, teacher forced from μ */
   double accuracy_free;       /* greedy free-running decode from μ vs the segment */
 } MelVaeMetrics;
